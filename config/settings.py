@@ -1,0 +1,64 @@
+"""One settings object for every package, read from environment variables.
+
+Every variable is documented in the README; names are the field names upper-cased
+(``INDEX_DIR``, ``MODEL_DIR``, ...).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", case_sensitive=False)
+
+    # where things live
+    corpus_dir: Path = PROJECT_ROOT / "corpus"
+    index_dir: Path = PROJECT_ROOT / "var" / "index"
+    model_dir: Path = PROJECT_ROOT / "models" / "e5-small"
+    embedding_cache_dir: Path = PROJECT_ROOT / "var" / "embedding-cache"
+
+    # encoder
+    encoder: Literal["onnx-int8", "torch"] = "onnx-int8"
+    encoder_threads: int = 0  # 0 = all available cores
+    encoder_batch_size: int = 32
+
+    # chunking
+    chunk_max_chars: int = 500
+    chunk_min_chars: int = 40
+
+    # retrieval
+    fusion: Literal["rrf", "score"] = "rrf"
+    bm25_weight: float = 1.0
+    dense_weight: float = 1.0
+    rrf_k: int = 60
+    candidate_k: int = 100
+    hnsw_threshold: int = 200_000
+    reranker_dir: Path | None = None
+    confidence_threshold: float = 0.5
+
+    # service
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_level: str = "INFO"
+    cors_origins: list[str] = Field(default_factory=list)
+    admin_api_key: str = ""
+    max_upload_bytes: int = 20 * 1024 * 1024
+
+    # optional generative answers
+    llm_base_url: str = ""
+    llm_model: str = ""
+    llm_api_key: str = ""
+    llm_timeout_s: float = 20.0
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,158 @@
+"""Text encoders behind one interface: int8 ONNX Runtime (default) and torch fp32 (reference).
+
+Both take raw texts and add e5's ``query: `` / ``passage: `` prefixes themselves,
+so callers cannot forget them. ``name`` identifies encoder kind and weights; an
+index records it and refuses to be searched with vectors from another encoder.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from models.converter import PASSAGE_PREFIX, QUERY_PREFIX
+from models.manifest import REBUILD_HINT, ModelFolderError, ModelManifest
+from models.onnx_export import INT8_NAME, ONNX_DIR
+
+log = logging.getLogger(__name__)
+
+ENCODER_KINDS = ("onnx-int8", "torch")
+
+
+class Encoder(Protocol):
+    name: str
+    dim: int
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray: ...
+
+    def encode_passages(self, texts: list[str], show_progress: bool = False) -> np.ndarray: ...
+
+
+def _threads(requested: int) -> int:
+    if requested > 0:
+        return requested
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - non-Linux
+        return os.cpu_count() or 1
+
+
+def _batches_by_length(lengths: list[int], batch_size: int, token_budget: int) -> list[list[int]]:
+    """Group indices of similar length so padding wastes little compute."""
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
+    batches: list[list[int]] = []
+    current: list[int] = []
+    for i in order:
+        if current and (len(current) >= batch_size or lengths[i] * (len(current) + 1) > token_budget):
+            batches.append(current)
+            current = []
+        current.append(i)
+    if current:
+        batches.append(current)
+    return batches
+
+
+class OnnxInt8Encoder:
+    """e5-small quantized to int8, run by ONNX Runtime with its own tokenizer."""
+
+    def __init__(self, model_dir: Path, threads: int = 0, batch_size: int = 32, onnx_name: str = INT8_NAME) -> None:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        model_dir = Path(model_dir)
+        manifest = ModelManifest.load(model_dir)
+        rel = f"{ONNX_DIR}/{onnx_name}"
+        if rel not in manifest.onnx_files:
+            raise ModelFolderError(f"{model_dir} has no {rel}; {REBUILD_HINT}")
+        manifest.verify(model_dir, {rel: manifest.onnx_files[rel], "tokenizer.json": manifest.files["tokenizer.json"]})
+        self.tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+        self.tokenizer.no_padding()
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = _threads(threads)
+        options.inter_op_num_threads = 1
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        try:
+            self.session = ort.InferenceSession(str(model_dir / rel), options, providers=["CPUExecutionProvider"])
+        except Exception as exc:  # onnxruntime raises its own untyped errors
+            raise ModelFolderError(f"cannot load {model_dir / rel} ({exc}); {REBUILD_HINT}") from None
+        self.batch_size = batch_size
+        self.dim = int(self.session.get_outputs()[0].shape[-1] or 384)
+        kind = "onnx-int8" if onnx_name == INT8_NAME else "onnx-fp32"
+        self.name = f"{kind}:{manifest.onnx_checksum(rel)}"
+
+    def _encode(self, texts: list[str], prefix: str, show_progress: bool = False) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        encodings = self.tokenizer.encode_batch([prefix + t for t in texts])
+        lengths = [len(e.ids) for e in encodings]
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        batches = _batches_by_length(lengths, self.batch_size, token_budget=self.batch_size * 128)
+        iterator = batches
+        if show_progress:
+            from tqdm import tqdm
+
+            iterator = tqdm(batches, desc="embedding", unit="batch")
+        for batch in iterator:
+            width = max(lengths[i] for i in batch)
+            ids = np.zeros((len(batch), width), dtype=np.int64)
+            mask = np.zeros((len(batch), width), dtype=np.int64)
+            for row, i in enumerate(batch):
+                ids[row, : lengths[i]] = encodings[i].ids
+                mask[row, : lengths[i]] = 1
+            (vectors,) = self.session.run(
+                None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+            )
+            out[batch] = vectors
+        return out
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        return self._encode(texts, QUERY_PREFIX)
+
+    def encode_passages(self, texts: list[str], show_progress: bool = False) -> np.ndarray:
+        return self._encode(texts, PASSAGE_PREFIX, show_progress)
+
+
+class TorchEncoder:
+    """The fp32 sentence-transformers model: slower, the reference for fidelity tests."""
+
+    def __init__(self, model_dir: Path, threads: int = 0, batch_size: int = 32) -> None:
+        import torch
+        from sentence_transformers import SentenceTransformer
+
+        model_dir = Path(model_dir)
+        manifest = ModelManifest.load(model_dir)
+        manifest.verify(model_dir)
+        torch.set_num_threads(_threads(threads))
+        try:
+            self.model = SentenceTransformer(str(model_dir), device="cpu", local_files_only=True)
+        except Exception as exc:  # transformers raises many error types for a broken folder
+            raise ModelFolderError(f"cannot load {model_dir} ({exc}); {REBUILD_HINT}") from None
+        self.batch_size = batch_size
+        self.dim = int(self.model.get_embedding_dimension())
+        self.name = f"torch:{manifest.checksum}"
+
+    def _encode(self, texts: list[str], prompt_name: str, show_progress: bool = False) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return self.model.encode(
+            texts, prompt_name=prompt_name, batch_size=self.batch_size, normalize_embeddings=True,
+            convert_to_numpy=True, show_progress_bar=show_progress,
+        ).astype(np.float32)
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        return self._encode(texts, "query")
+
+    def encode_passages(self, texts: list[str], show_progress: bool = False) -> np.ndarray:
+        return self._encode(texts, "passage", show_progress)
+
+
+def load_encoder(kind: str, model_dir: Path, threads: int = 0, batch_size: int = 32) -> Encoder:
+    if kind == "onnx-int8":
+        return OnnxInt8Encoder(model_dir, threads, batch_size)
+    if kind == "torch":
+        return TorchEncoder(model_dir, threads, batch_size)
+    raise ValueError(f"unknown encoder {kind!r}; expected one of {', '.join(ENCODER_KINDS)}")
