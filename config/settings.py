@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     candidate_k: int = 100
     hnsw_threshold: int = 200_000
     reranker_dir: Path | None = None
+    confidence_w_dense: float = 20.0
+    confidence_w_lexical: float = 4.0
+    confidence_bias: float = -18.0
     confidence_threshold: float = 0.5
 
     # service

@@ -60,3 +60,52 @@ class Chunk:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Chunk:
         return cls(**{k: data[k] for k in cls.__dataclass_fields__})
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    """Restrict a search; every given field must match (dates are ISO ``YYYY-MM-DD``)."""
+
+    doc_id: str | None = None
+    doc_number: str | None = None
+    issuer: str | None = None
+    date_from: str | None = None
+    date_to: str | None = None
+
+    def is_empty(self) -> bool:
+        return not any(asdict(self).values())
+
+    def accepts(self, chunk: Chunk) -> bool:
+        if self.doc_id and chunk.doc_id != self.doc_id:
+            return False
+        if self.doc_number and chunk.doc_number != self.doc_number:
+            return False
+        if self.issuer and self.issuer not in chunk.issuer:
+            return False
+        if (self.date_from or self.date_to) and not chunk.date:
+            return False
+        if self.date_from and chunk.date < self.date_from:
+            return False
+        return not (self.date_to and chunk.date > self.date_to)
+
+
+@dataclass
+class Hit:
+    chunk: Chunk
+    score: float
+    bm25_score: float
+    dense_score: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.chunk.to_dict() | {
+            "score": self.score, "bm25_score": self.bm25_score, "dense_score": self.dense_score,
+        }
+
+
+@dataclass
+class SearchResult:
+    query: str
+    mode: str
+    hits: list[Hit]
+    confident: bool
+    confidence: float

@@ -1,0 +1,75 @@
+"""Persistent embedding cache keyed by (encoder name, text hash).
+
+The encoder name carries the weights' checksum, so vectors from another model
+or encoder are never reused. Re-indexing an unchanged corpus embeds nothing.
+SQLite keeps it one file, safe under concurrent readers, incremental on write.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+
+def text_key(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+
+class EmbeddingCache:
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self._db: sqlite3.Connection | None = None
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(str(path), check_same_thread=False)
+            self._db.execute(
+                "CREATE TABLE IF NOT EXISTS vectors (encoder TEXT, key TEXT, vec BLOB, PRIMARY KEY (encoder, key))"
+            )
+        self.hits = 0
+        self.misses = 0
+
+    def embed(
+        self,
+        encoder_name: str,
+        texts: Sequence[str],
+        compute: Callable[[list[str]], np.ndarray],
+        dim: int,
+    ) -> np.ndarray:
+        """Vectors for ``texts``, computing only those not cached yet."""
+        keys = [text_key(t) for t in texts]
+        out = np.zeros((len(texts), dim), dtype=np.float32)
+        found: dict[str, np.ndarray] = {}
+        if self._db is not None and keys:
+            unique = list(dict.fromkeys(keys))
+            for start in range(0, len(unique), 500):
+                batch = unique[start : start + 500]
+                marks = ",".join("?" * len(batch))
+                rows = self._db.execute(
+                    f"SELECT key, vec FROM vectors WHERE encoder = ? AND key IN ({marks})", [encoder_name, *batch]
+                )
+                found.update((k, np.frombuffer(v, dtype=np.float32)) for k, v in rows)
+        missing = [i for i, k in enumerate(keys) if k not in found or found[k].shape[0] != dim]
+        self.hits += len(texts) - len(missing)
+        self.misses += len(missing)
+        if missing:
+            computed = compute([texts[i] for i in missing])
+            for i, vec in zip(missing, computed, strict=True):
+                found[keys[i]] = vec.astype(np.float32)
+            if self._db is not None:
+                with self._db:
+                    self._db.executemany(
+                        "INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)",
+                        [(encoder_name, keys[i], found[keys[i]].tobytes()) for i in missing],
+                    )
+        for i, k in enumerate(keys):
+            out[i] = found[k]
+        return out
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None

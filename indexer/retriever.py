@@ -1,0 +1,122 @@
+"""Hybrid search over one loaded index: BM25, dense, fused, optionally reranked."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+import numpy as np
+
+from indexer.bm25_index import BM25Index
+from indexer.confidence import ConfidenceModel
+from indexer.dense_index import DenseIndex
+from indexer.fusion import normalized_score_fusion, reciprocal_rank_fusion
+from indexer.jieba_tokenizer import ChineseTokenizer
+from indexer.records import Chunk, Hit, SearchFilters, SearchResult
+
+log = logging.getLogger(__name__)
+
+SEARCH_MODES = ("hybrid", "bm25", "dense")
+
+
+class Retriever:
+    def __init__(
+        self,
+        chunks: Sequence[Chunk],
+        bm25: BM25Index,
+        dense: DenseIndex,
+        tokenizer: ChineseTokenizer,
+        encoder,
+        *,
+        fusion: str,
+        weights: tuple[float, float],
+        rrf_k: int,
+        candidate_k: int,
+        confidence: ConfidenceModel,
+        reranker=None,
+    ) -> None:
+        self.chunks = chunks
+        self.bm25 = bm25
+        self.dense = dense
+        self.tokenizer = tokenizer
+        self.encoder = encoder
+        self.fusion = fusion
+        self.weights = weights
+        self.rrf_k = rrf_k
+        self.candidate_k = candidate_k
+        self.confidence = confidence
+        self.reranker = reranker
+
+    def _mask(self, filters: SearchFilters | None) -> np.ndarray | None:
+        if filters is None or filters.is_empty():
+            return None
+        return np.fromiter((filters.accepts(c) for c in self.chunks), dtype=bool, count=len(self.chunks))
+
+    def _dense_scores(self, query_vec: np.ndarray, mask: np.ndarray | None) -> dict[int, float]:
+        if mask is not None or self.dense.kind == "flat":
+            scores = self.dense.all_scores(query_vec)
+            return _top(scores, self.candidate_k, mask)
+        values, rows = self.dense.search(query_vec, self.candidate_k)
+        return dict(zip(rows.tolist(), values.tolist(), strict=True))
+
+    def search(
+        self,
+        query: str,
+        top_k: int = 10,
+        mode: str = "hybrid",
+        filters: SearchFilters | None = None,
+        weights: tuple[float, float] | None = None,
+    ) -> SearchResult:
+        if mode not in SEARCH_MODES:
+            raise ValueError(f"unknown mode {mode!r}; expected one of {', '.join(SEARCH_MODES)}")
+        if not self.chunks:
+            return SearchResult(query, mode, [], False, 0.0)
+        mask = self._mask(filters)
+        tokens = self.tokenizer(query)
+        bm25_all = self.bm25.scores(tokens)
+        bm25_top = _top(bm25_all, self.candidate_k, mask)
+        query_vec = self.encoder.encode_queries([query])[0]
+        dense_top = self._dense_scores(query_vec, mask)
+
+        w_bm25, w_dense = weights if weights is not None else self.weights
+        if mode == "bm25":
+            fused = {row: s for row, s in bm25_top.items() if s > 0}
+        elif mode == "dense":
+            fused = dense_top
+        elif self.fusion == "rrf":
+            fused = reciprocal_rank_fusion(
+                [_ranked(bm25_top, positive_only=True), _ranked(dense_top)], [w_bm25, w_dense], self.rrf_k
+            )
+        else:
+            fused = normalized_score_fusion([{r: s for r, s in bm25_top.items() if s > 0}, dense_top],
+                                            [w_bm25, w_dense])
+        ranked = sorted(fused, key=lambda r: (-fused[r], r))
+        depth = max(top_k, self.reranker.depth if self.reranker else 0)
+        hits = [
+            Hit(self.chunks[r], float(fused[r]), float(bm25_all[r]), float(self.dense.vectors[r] @ query_vec))
+            for r in ranked[:depth]
+        ]
+        if self.reranker is not None and hits:
+            hits = self.reranker.rerank(query, hits)
+        hits = hits[:top_k]
+
+        dense_best = max(dense_top.values(), default=0.0)
+        lexical_best = _ranked(bm25_top, positive_only=True)
+        lexical_share = self.bm25.matched_idf_share(tokens, lexical_best[0]) if lexical_best else 0.0
+        probability = self.confidence.probability(dense_best, lexical_share)
+        return SearchResult(query, mode, hits, self.confidence.is_confident(probability), probability)
+
+
+def _top(scores: np.ndarray, k: int, mask: np.ndarray | None) -> dict[int, float]:
+    if mask is not None:
+        scores = np.where(mask, scores, -np.inf)
+    k = min(k, len(scores))
+    if k <= 0:
+        return {}
+    rows = np.argpartition(-scores, k - 1)[:k]
+    return {int(r): float(scores[r]) for r in rows if np.isfinite(scores[r])}
+
+
+def _ranked(scores: dict[int, float], positive_only: bool = False) -> list[int]:
+    items = [(r, s) for r, s in scores.items() if s > 0 or not positive_only]
+    return [r for r, _ in sorted(items, key=lambda rs: (-rs[1], rs[0]))]

@@ -1,0 +1,136 @@
+"""Extractive answers: the best 1–3 sentences of the top passages, each with its marker.
+
+No generative model runs here, so the answer is made of sentences quoted
+verbatim from the retrieved clauses. Each sentence is scored against the
+question by lexical overlap (idf-weighted share of the question's terms), by
+dense similarity, by whether it carries the kind of fact asked for (a number for
+多少, a date for 什么时候, ...) and by the rank of its passage. Every answer
+sentence is followed by [n], and citation n's passage contains it verbatim.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from indexer.records import Chunk, Hit
+from service.question_intent import Intent, carries, classify
+from service.sentence_splitter import Sentence, split_sentences
+
+NOT_FOUND = "未在已收录的文件中找到相关规定。以下是最接近的条款，仅供参考。"
+
+
+@dataclass
+class Citation:
+    n: int
+    chunk: Chunk
+    quote: str
+
+
+@dataclass
+class Answer:
+    question: str
+    answer: str
+    answerable: bool
+    citations: list[Citation] = field(default_factory=list)
+    intent: str = Intent.OTHER.value
+
+
+@dataclass(frozen=True)
+class ComposerWeights:
+    lexical: float = 1.0
+    dense: float = 1.0
+    intent: float = 0.25
+    rank_decay: float = 0.08
+    second_sentence_ratio: float = 0.9
+    max_sentences: int = 3
+    passages: int = 5
+
+
+@dataclass
+class _Candidate:
+    hit_rank: int
+    sentence: Sentence
+    score: float = 0.0
+
+
+class AnswerComposer:
+    def __init__(
+        self,
+        lexical_share: Callable[[str, str], float],
+        embed_sentences: Callable[[list[str]], np.ndarray],
+        embed_question: Callable[[str], np.ndarray],
+        weights: ComposerWeights = ComposerWeights(),
+    ) -> None:
+        self.lexical_share = lexical_share
+        self.embed_sentences = embed_sentences
+        self.embed_question = embed_question
+        self.weights = weights
+
+    def compose(self, question: str, hits: Sequence[Hit], answerable: bool) -> Answer:
+        intent = classify(question)
+        top = list(hits[: self.weights.passages])
+        if not answerable or not top:
+            citations = [Citation(i + 1, h.chunk, _first_sentence(h.chunk.text)) for i, h in enumerate(top)]
+            return Answer(question, NOT_FOUND, False, citations, intent.value)
+        candidates = [
+            _Candidate(rank, sentence)
+            for rank, hit in enumerate(top)
+            for sentence in split_sentences(hit.chunk.text)
+        ]
+        if not candidates:
+            return Answer(question, NOT_FOUND, False, [], intent.value)
+        self._score(question, intent, candidates)
+        chosen = self._choose(candidates)
+        return self._assemble(question, intent, top, chosen)
+
+    def _score(self, question: str, intent: Intent, candidates: list[_Candidate]) -> None:
+        w = self.weights
+        q_vec = self.embed_question(question)
+        s_vecs = self.embed_sentences([c.sentence.text for c in candidates])
+        dense = s_vecs @ q_vec
+        for cand, cos in zip(candidates, dense, strict=True):
+            cand.score = (
+                w.lexical * self.lexical_share(question, cand.sentence.text)
+                + w.dense * float(cos)
+                + (w.intent if carries(intent, cand.sentence.text) else 0.0)
+                - w.rank_decay * cand.hit_rank
+            )
+
+    def _choose(self, candidates: list[_Candidate]) -> list[_Candidate]:
+        ranked = sorted(candidates, key=lambda c: -c.score)
+        best = ranked[0]
+        chosen = [best]
+        for cand in ranked[1:]:
+            if len(chosen) >= self.weights.max_sentences:
+                break
+            if cand.score < best.score * self.weights.second_sentence_ratio:
+                break
+            if any(cand.sentence.text in c.sentence.text or c.sentence.text in cand.sentence.text for c in chosen):
+                continue
+            chosen.append(cand)
+        # Read in document order within a passage, passages in rank order.
+        return sorted(chosen, key=lambda c: (c.hit_rank, c.sentence.start))
+
+    def _assemble(self, question: str, intent: Intent, top: list[Hit], chosen: list[_Candidate]) -> Answer:
+        numbers: dict[int, int] = {}
+        citations: list[Citation] = []
+        parts: list[str] = []
+        for cand in chosen:
+            if cand.hit_rank not in numbers:
+                numbers[cand.hit_rank] = len(citations) + 1
+                citations.append(Citation(numbers[cand.hit_rank], top[cand.hit_rank].chunk, cand.sentence.text))
+            parts.append(f"{cand.sentence.text}[{numbers[cand.hit_rank]}]")
+        # The other top passages stay listed as further reading, without markers.
+        for rank, hit in enumerate(top):
+            if rank not in numbers:
+                numbers[rank] = len(citations) + 1
+                citations.append(Citation(numbers[rank], hit.chunk, _first_sentence(hit.chunk.text)))
+        return Answer(question, "".join(parts), True, citations, intent.value)
+
+
+def _first_sentence(text: str) -> str:
+    sentences = split_sentences(text)
+    return sentences[0].text if sentences else text[:80]

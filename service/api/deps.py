@@ -1,0 +1,49 @@
+"""Dependencies shared by the routes: the index, the answerer, the admin check."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Annotated
+
+from fastapi import Depends, Header, HTTPException, Request
+
+from config import Settings
+from indexer.local_index import LocalIndex
+from service.answering import Answerer
+from service.index_holder import IndexHolder, IndexUnavailable
+
+
+def get_app_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_holder(request: Request) -> IndexHolder:
+    return request.app.state.index_holder
+
+
+def get_index(holder: Annotated[IndexHolder, Depends(get_holder)]) -> LocalIndex:
+    try:
+        return holder.current
+    except IndexUnavailable as exc:
+        raise HTTPException(status_code=503, detail=f"index not available: {exc}") from None
+
+
+def get_answerer(request: Request) -> Answerer:
+    return request.app.state.answerer
+
+
+def require_admin(
+    settings: Annotated[Settings, Depends(get_app_settings)],
+    x_api_key: Annotated[str | None, Header(description="the admin API key (ADMIN_API_KEY)")] = None,
+) -> None:
+    if not settings.admin_api_key:
+        raise HTTPException(status_code=403, detail="document updates are disabled: ADMIN_API_KEY is not set")
+    if x_api_key is None or not hmac.compare_digest(x_api_key.encode(), settings.admin_api_key.encode()):
+        raise HTTPException(status_code=401, detail="missing or wrong X-API-Key header")
+
+
+SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+IndexDep = Annotated[LocalIndex, Depends(get_index)]
+HolderDep = Annotated[IndexHolder, Depends(get_holder)]
+AnswererDep = Annotated[Answerer, Depends(get_answerer)]
+AdminDep = Annotated[None, Depends(require_admin)]

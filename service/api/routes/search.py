@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+import time
+
+from fastapi import APIRouter
+from starlette.concurrency import run_in_threadpool
+
+from indexer.records import SearchFilters
+from service.api.deps import IndexDep
+from service.highlighter import highlight_spans
+from service.schemas import Filters, SearchHit, SearchRequest, SearchResponse
+
+router = APIRouter(tags=["search"])
+
+
+def to_filters(filters: Filters | None) -> SearchFilters | None:
+    return SearchFilters(**filters.model_dump()) if filters else None
+
+
+@router.post("/v1/search", response_model=SearchResponse)
+async def search(body: SearchRequest, index: IndexDep) -> SearchResponse:
+    started = time.perf_counter()
+    weights = (body.weights.bm25, body.weights.dense) if body.weights else None
+    result = await run_in_threadpool(index.search, body.query, body.top_k, body.mode, to_filters(body.filters), weights)
+    terms = index.tokenizer(body.query)
+    hits = [
+        SearchHit(
+            chunk_id=h.chunk.chunk_id, doc_id=h.chunk.doc_id, doc_title=h.chunk.doc_title,
+            doc_number=h.chunk.doc_number, date=h.chunk.date, heading_path=h.chunk.heading_path, text=h.chunk.text,
+            highlights=highlight_spans(h.chunk.text, terms), score=h.score, bm25_score=h.bm25_score,
+            dense_score=h.dense_score,
+        )
+        for h in result.hits
+    ]
+    return SearchResponse(
+        query=body.query, results=hits, confident=result.confident, confidence=result.confidence,
+        took_ms=round((time.perf_counter() - started) * 1000, 2),
+    )

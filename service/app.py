@@ -1,0 +1,99 @@
+"""The FastAPI application: model and index load once in ``lifespan`` onto ``app.state``."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+
+from config import Settings, get_settings
+from indexer.components import open_index
+from indexer.index_store import IndexLoadError
+from indexer.reranker import RerankerLoadError
+from models.manifest import ModelFolderError
+from service.answering import Answerer
+from service.api.routes import ask, documents, health, search, widget
+from service.index_holder import IndexHolder
+from service.metrics import ServiceMetrics
+
+log = logging.getLogger(__name__)
+access_log = logging.getLogger("service.access")
+
+
+def _load(app: FastAPI, settings: Settings) -> None:
+    started = time.perf_counter()
+    try:
+        index = open_index(settings)
+    except (IndexLoadError, ModelFolderError, RerankerLoadError) as exc:
+        log.error("not ready: %s", exc)
+        app.state.index_holder = IndexHolder(None, str(exc))
+        app.state.load_error = str(exc)
+        return
+    app.state.index_holder = IndexHolder(index)
+    app.state.load_error = ""
+    log.info("loaded %d documents, %d chunks (%s) in %.1f s", len(index.documents), len(index.chunks),
+             index.encoder.name, time.perf_counter() - started)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        _load(app, settings)
+        yield
+
+    app = FastAPI(
+        title="政策文件检索与问答 API",
+        description="Clause-level search and cited answers over official Chinese government documents.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.metrics = ServiceMetrics()
+    app.state.answerer = Answerer(settings)
+    app.state.index_holder = IndexHolder(None, "still loading")
+    app.state.load_error = "still loading"
+    if settings.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST", "DELETE"],
+                           allow_headers=["Content-Type", "X-API-Key", "X-Request-ID"])
+
+    @app.middleware("http")
+    async def observe(request: Request, call_next):  # noqa: ANN001, ANN202
+        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex[:16]
+        started = time.perf_counter()
+        status = 500
+        try:
+            response = await call_next(request)
+            status = response.status_code
+        finally:
+            elapsed = time.perf_counter() - started
+            route = request.scope.get("route")
+            path = getattr(route, "path", "unmatched")
+            app.state.metrics.observe(path, request.method, status, elapsed)
+            access_log.info(json.dumps({
+                "request_id": request_id, "method": request.method, "path": request.url.path, "route": path,
+                "status": status, "ms": round(elapsed * 1000, 2),
+            }))
+        response.headers["X-Request-ID"] = request_id
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = []
+        for err in exc.errors():
+            where = ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "body"
+            problems.append(f"{where}: {err.get('msg', 'invalid')}")
+        return JSONResponse(status_code=422, content={"detail": "; ".join(problems) or "invalid request"})
+
+    for module in (search, ask, documents, health, widget):
+        app.include_router(module.router)
+    return app

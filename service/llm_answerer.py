@@ -1,0 +1,73 @@
+"""Optional generated answers from an OpenAI-compatible endpoint (vLLM, Ollama…).
+
+The model sees the numbered passages and must cite them as [n]. Markers that
+point nowhere are dropped; an answer left with no valid marker, an HTTP error or
+a timeout falls back to the extractive answer, so the service never depends on
+the endpoint being up.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+import httpx
+
+from config import Settings
+from indexer.records import Hit
+from service.answer_composer import Answer, Citation
+from service.sentence_splitter import split_sentences
+
+log = logging.getLogger(__name__)
+
+_MARKER = re.compile(r"\[(\d+)\]")
+SYSTEM_PROMPT = (
+    "你是政府文件问答助手。只根据给出的编号条款回答问题，用简洁的中文作答，"
+    "每句话后用[编号]标明依据的条款；条款中没有答案时回答“未在已收录的文件中找到相关规定”。"
+)
+
+
+class LLMAnswerer:
+    def __init__(self, settings: Settings, transport: httpx.BaseTransport | None = None) -> None:
+        self.settings = settings
+        headers = {"Authorization": f"Bearer {settings.llm_api_key}"} if settings.llm_api_key else {}
+        self.client = httpx.Client(
+            base_url=settings.llm_base_url.rstrip("/"), timeout=settings.llm_timeout_s, headers=headers,
+            transport=transport,
+        )
+
+    def _prompt(self, question: str, hits: list[Hit]) -> str:
+        lines = []
+        for n, hit in enumerate(hits, start=1):
+            c = hit.chunk
+            lines.append(f"[{n}] 《{c.doc_title}》{c.doc_number} {' › '.join(c.heading_path[1:])}\n{c.text}")
+        return "条款：\n" + "\n\n".join(lines) + f"\n\n问题：{question}"
+
+    def answer(self, question: str, hits: list[Hit], fallback: Answer) -> Answer:
+        try:
+            response = self.client.post(
+                "/v1/chat/completions",
+                json={
+                    "model": self.settings.llm_model,
+                    "temperature": 0,
+                    "messages": [
+                        {"role": "system", "content": SYSTEM_PROMPT},
+                        {"role": "user", "content": self._prompt(question, hits)},
+                    ],
+                },
+            )
+            response.raise_for_status()
+            text = response.json()["choices"][0]["message"]["content"].strip()
+        except (httpx.HTTPError, KeyError, IndexError, TypeError, ValueError) as exc:
+            log.warning("LLM answer failed, using the extractive answer: %s", exc)
+            return fallback
+        cleaned = _MARKER.sub(lambda m: m.group(0) if 1 <= int(m.group(1)) <= len(hits) else "", text)
+        used = sorted({int(n) for n in _MARKER.findall(cleaned)})
+        if not used:
+            log.warning("LLM answer cited no valid passage, using the extractive answer")
+            return fallback
+        citations = []
+        for n, hit in enumerate(hits, start=1):
+            sentences = split_sentences(hit.chunk.text)
+            citations.append(Citation(n, hit.chunk, sentences[0].text if sentences else hit.chunk.text[:80]))
+        return Answer(question, cleaned, True, citations, fallback.intent)

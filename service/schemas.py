@@ -1,0 +1,157 @@
+"""Request and response models of the HTTP API (separate in and out models)."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+MAX_QUESTION_CHARS = 1000
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _clean_text(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be empty or whitespace")
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value.strip()
+
+
+class Filters(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    doc_id: str | None = Field(default=None, max_length=200)
+    doc_number: str | None = Field(default=None, max_length=200, examples=["青政办〔2017〕13号"])
+    issuer: str | None = Field(default=None, max_length=200)
+    date_from: str | None = Field(default=None, description="YYYY-MM-DD", examples=["2017-01-01"])
+    date_to: str | None = Field(default=None, description="YYYY-MM-DD", examples=["2017-12-31"])
+
+    @field_validator("date_from", "date_to")
+    @classmethod
+    def _iso_date(cls, value: str | None) -> str | None:
+        if value is not None and not _ISO_DATE.match(value):
+            raise ValueError("must be a date written YYYY-MM-DD")
+        return value
+
+
+class Weights(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    bm25: float = Field(ge=0, le=100)
+    dense: float = Field(ge=0, le=100)
+
+
+class SearchRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    query: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS, examples=["农村老人的基础养老金今年涨多少？"])
+    top_k: int = Field(default=10, ge=1, le=50)
+    mode: Literal["hybrid", "bm25", "dense"] = "hybrid"
+    filters: Filters | None = None
+    weights: Weights | None = Field(default=None, description="override the fusion weights for this request")
+
+    @field_validator("query")
+    @classmethod
+    def _clean_query(cls, value: str) -> str:
+        return _clean_text(value)
+
+
+class SearchHit(BaseModel):
+    chunk_id: str
+    doc_id: str
+    doc_title: str
+    doc_number: str
+    date: str
+    heading_path: list[str]
+    text: str
+    highlights: list[tuple[int, int]]
+    score: float
+    bm25_score: float
+    dense_score: float
+
+
+class SearchResponse(BaseModel):
+    query: str
+    results: list[SearchHit]
+    confident: bool
+    confidence: float
+    took_ms: float
+
+
+class AskRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS, examples=["农村老人的基础养老金今年涨多少？"])
+    top_k: int = Field(default=5, ge=1, le=20)
+    filters: Filters | None = None
+
+    @field_validator("question")
+    @classmethod
+    def _clean_question(cls, value: str) -> str:
+        return _clean_text(value)
+
+
+class CitationOut(BaseModel):
+    n: int
+    chunk_id: str
+    doc_title: str
+    doc_number: str
+    heading_path: list[str]
+    text: str
+    quote: str
+
+
+class AskResponse(BaseModel):
+    question: str
+    answer: str
+    answerable: bool
+    citations: list[CitationOut]
+    took_ms: float
+
+
+class DocumentSummary(BaseModel):
+    doc_id: str
+    title: str
+    doc_number: str
+    issuer: str
+    date: str
+    kind: str
+    source: str
+    n_chunks: int
+
+
+class ChunkOut(BaseModel):
+    chunk_id: str
+    doc_id: str
+    doc_title: str
+    doc_number: str
+    issuer: str
+    date: str
+    heading_path: list[str]
+    text: str
+    start: int
+    end: int
+
+
+class DocumentDetail(DocumentSummary):
+    text: str
+    chunks: list[ChunkOut]
+
+
+class ChunkContext(BaseModel):
+    chunk: ChunkOut
+    previous: list[ChunkOut]
+    next: list[ChunkOut]
+
+
+class UploadResponse(BaseModel):
+    added: list[DocumentSummary]
+    errors: list[str]
+    took_ms: float
+
+
+class DeleteResponse(BaseModel):
+    deleted: str
+    took_ms: float
