@@ -13,9 +13,9 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-HNSW_M = 32
-HNSW_EF_CONSTRUCTION = 200
-HNSW_EF_SEARCH = 256
+HNSW_M = 48
+HNSW_EF_CONSTRUCTION = 300
+HNSW_EF_SEARCH = 1024
 
 
 class DenseIndex:

@@ -56,14 +56,16 @@ class EmbeddingCache:
         self.hits += len(texts) - len(missing)
         self.misses += len(missing)
         if missing:
-            computed = compute([texts[i] for i in missing])
-            for i, vec in zip(missing, computed, strict=True):
+            first_of_key = {keys[i]: i for i in reversed(missing)}
+            todo = sorted(first_of_key.values())
+            computed = compute([texts[i] for i in todo])
+            for i, vec in zip(todo, computed, strict=True):
                 found[keys[i]] = vec.astype(np.float32)
             if self._db is not None:
                 with self._db:
                     self._db.executemany(
                         "INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)",
-                        [(encoder_name, keys[i], found[keys[i]].tobytes()) for i in missing],
+                        [(encoder_name, keys[i], found[keys[i]].tobytes()) for i in todo],
                     )
         for i, k in enumerate(keys):
             out[i] = found[k]

@@ -22,6 +22,8 @@ def reciprocal_rank_fusion(
         raise ValueError(f"{len(rankings)} rankings but {len(weights)} weights")
     fused: dict[int, float] = {}
     for ranking, weight in zip(rankings, weights, strict=True):
+        if weight == 0:
+            continue  # a switched-off retriever contributes no candidates either
         for rank, doc in enumerate(ranking, start=1):
             fused[doc] = fused.get(doc, 0.0) + weight / (k + rank)
     return fused
@@ -34,7 +36,7 @@ def normalized_score_fusion(
         raise ValueError(f"{len(score_lists)} score lists but {len(weights)} weights")
     fused: dict[int, float] = {}
     for scores, weight in zip(score_lists, weights, strict=True):
-        if not scores:
+        if not scores or weight == 0:
             continue
         low, high = min(scores.values()), max(scores.values())
         span = high - low

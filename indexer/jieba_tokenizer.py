@@ -24,6 +24,8 @@ jieba.setLogLevel(logging.WARNING)
 
 USER_TERM_FREQ = 50_000
 DOC_NUMBER = re.compile(r"[\u4e00-\u9fff]{1,8}[〔\[［(（]\d{4}[〕\]］)）]\d{1,4}号")
+# Words that run into a document number's issuer prefix in running text (按照青政办〔2017〕13号).
+_LEAD_IN = re.compile(r"^(?:按照|根据|依据|依照|参照|关于|对照|贯彻|落实|印发|转发|见|按|据|经|由|和|与|及|以|的|是|在|将)+")
 _QUOTED = re.compile(r"[“\"「『]([^”\"」』\n]{2,12})[”\"」』]")
 _DEPARTMENT = re.compile(
     r"(?:省|市|州|县|国家|国务院)[\u4e00-\u9fff]{1,10}?(?:办公厅|办公室|委员会|厅|局|委|办|中心|院|银行|公司)"
@@ -39,6 +41,18 @@ def _shipped_terms() -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=1)
+def abbreviations() -> dict[str, tuple[str, ...]]:
+    """Short form → full forms (both normalized), from the shipped list."""
+    text = resources.files("indexer.data").joinpath("abbreviations.txt").read_text(encoding="utf-8")
+    table: dict[str, tuple[str, ...]] = {}
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) >= 2 and not line.startswith("#"):
+            table[to_index_form(parts[0])] = tuple(to_index_form(p) for p in parts[1:])
+    return table
+
+
+@lru_cache(maxsize=1)
 def stopwords() -> frozenset[str]:
     text = resources.files("indexer.data").joinpath("stopwords.txt").read_text(encoding="utf-8")
     return frozenset(t.strip() for t in text.splitlines() if t.strip() and not t.startswith("#"))
@@ -50,7 +64,7 @@ def extract_user_terms(texts: Iterable[str], min_count: int = 2) -> list[str]:
     exact: set[str] = set()
     for raw in texts:
         text = to_index_form(raw)
-        exact.update(m.group(0) for m in DOC_NUMBER.finditer(text))
+        exact.update(_LEAD_IN.sub("", m.group(0)) for m in DOC_NUMBER.finditer(text))
         exact.update(m.group(1).strip() for m in _QUOTED.finditer(text))
         counts.update(m.group(0) for m in _DEPARTMENT.finditer(text))
         counts.update(m.group(0) for m in _PROJECT.finditer(text))
@@ -65,7 +79,8 @@ class ChineseTokenizer:
         self.user_terms = sorted(set(user_terms))
         self._jieba = jieba.Tokenizer()
         self._jieba.initialize()
-        for term in (*_shipped_terms(), *self.user_terms):
+        self._abbreviations = abbreviations()
+        for term in (*_shipped_terms(), *self.user_terms, *self._abbreviations):
             self._jieba.add_word(to_index_form(term), freq=USER_TERM_FREQ)
         self._stop = stopwords()
 
@@ -75,15 +90,25 @@ class ChineseTokenizer:
         # Document numbers contain brackets jieba would split apart: keep them whole first.
         last = 0
         for match in DOC_NUMBER.finditer(norm):
-            tokens.extend(self._cut(norm[last : match.start()]))
-            tokens.append(match.group(0))
+            lead = _LEAD_IN.match(match.group(0))
+            start = match.start() + (lead.end() if lead else 0)
+            tokens.extend(self._cut(norm[last:start]))
+            tokens.append(norm[start : match.end()])
             last = match.end()
         tokens.extend(self._cut(norm[last:]))
         return tokens
 
-    def _cut(self, text: str) -> list[str]:
-        return [
+    def _cut(self, text: str, expand: bool = True) -> list[str]:
+        tokens = [
             tok
             for tok in self._jieba.cut_for_search(text, HMM=True)
             if tok.strip() and tok not in self._stop and _KEEP.search(tok)
         ]
+        if not expand:
+            return tokens
+        expanded = []
+        for tok in tokens:
+            expanded.append(tok)
+            for full in self._abbreviations.get(tok, ()):
+                expanded.extend(self._cut(full, expand=False))
+        return expanded

@@ -21,4 +21,4 @@ def dense_text(chunk: Chunk) -> str:
 
 
 def bm25_text(chunk: Chunk) -> str:
-    return "\n".join(p for p in (_path(chunk), chunk.text) if p)
+    return "\n".join(p for p in (chunk.doc_title, chunk.doc_number, _path(chunk), chunk.text) if p)

@@ -39,3 +39,67 @@ def onnx_encoder(model_dir):
     from models.encoder import OnnxInt8Encoder
 
     return OnnxInt8Encoder(model_dir)
+
+
+@pytest.fixture(scope="session")
+def test_settings(tmp_path_factory, model_dir):
+    """Settings for a test session: a private index folder, the shared embedding cache."""
+    return get_settings().model_copy(
+        update={"index_dir": tmp_path_factory.mktemp("index") / "gazette", "model_dir": model_dir,
+                "admin_api_key": "test-admin-key"}
+    )
+
+
+@pytest.fixture(scope="session")
+def gazette_ingest():
+    from indexer.pipeline import ingest
+
+    result = ingest([GAZETTE])
+    assert not result.errors, result.errors
+    return result
+
+
+@pytest.fixture(scope="session")
+def gazette_index(test_settings, onnx_encoder, gazette_ingest):
+    """The real gazette indexed with the default encoder (read-only for tests)."""
+    from indexer.local_index import LocalIndex
+
+    index = LocalIndex(test_settings.index_dir, test_settings, onnx_encoder)
+    index.build(gazette_ingest.documents, gazette_ingest.chunks)
+    return index
+
+
+@pytest.fixture(scope="session")
+def live_service(test_settings, gazette_index):
+    """The real service on a free loopback port, serving the gazette index."""
+    import socket
+    import threading
+    import time
+
+    import httpx
+    import uvicorn
+
+    from service.app import create_app
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    app = create_app(test_settings)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    else:
+        server.should_exit = True
+        pytest.fail("the service did not become ready within 120 s")
+    yield base
+    server.should_exit = True
+    thread.join(timeout=10)
