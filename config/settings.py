@@ -42,10 +42,8 @@ class Settings(BaseSettings):
     candidate_k: int = 100
     hnsw_threshold: int = 200_000
     reranker_dir: Path | None = None
-    confidence_w_dense: float = 20.0
-    confidence_w_lexical: float = 4.0
-    confidence_bias: float = -18.0
-    confidence_threshold: float = 0.5
+    confidence_model: Path | None = None  # default: the calibrated indexer/data/confidence.json
+    confidence_threshold: float | None = None  # default: the threshold stored with the model
 
     # service
     host: str = "127.0.0.1"

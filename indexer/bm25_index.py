@@ -102,16 +102,6 @@ class BM25Index:
         qweights = self.idf[cols] * np.fromiter(counts.values(), dtype=np.float32)
         return np.asarray(self._weights[:, cols] @ qweights).ravel()
 
-    def matched_idf_share(self, query_tokens: Sequence[str], row: int) -> float:
-        """Share of the query's idf mass that occurs in one document (a confidence feature)."""
-        terms = {t for t in query_tokens if t in self.term_ids}
-        if not terms:
-            return 0.0
-        cols = np.fromiter((self.term_ids[t] for t in terms), dtype=np.int64)
-        total = float(self.idf[cols].sum())
-        hit = self.tf[row, cols].toarray().ravel() > 0
-        return float(self.idf[cols][hit].sum() / total) if total > 0 else 0.0
-
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         sparse.save_npz(folder / "tf.npz", self.tf)

@@ -14,7 +14,6 @@ from indexer.components import new_index, open_index
 from indexer.index_store import IndexLoadError, read_manifest
 from indexer.records import SearchFilters
 from indexer.retriever import SEARCH_MODES
-from models.manifest import ModelFolderError
 
 log = logging.getLogger(__name__)
 
@@ -30,13 +29,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     build.add_argument("--index", **index_arg)
     build.add_argument("--if-missing", "--if-changed", dest="if_missing", action="store_true",
                        help="do nothing when a valid index already exists at --index")
-    build.add_argument("--quiet", action="store_true", help="no progress bars")
     build.set_defaults(handler=_build)
 
     add = subparsers.add_parser("add", help="add or replace documents in an existing index")
     add.add_argument("paths", nargs="+", type=Path)
     add.add_argument("--index", **index_arg)
-    add.add_argument("--quiet", action="store_true")
     add.set_defaults(handler=_add)
 
     remove = subparsers.add_parser("remove", help="delete documents by doc_id")
@@ -179,12 +176,3 @@ def _search_batch(index, args: argparse.Namespace, filters: SearchFilters) -> in
         if out is not sys.stdout:
             out.close()
     return 1 if failed else 0
-
-
-def run_guarded(handler, args: argparse.Namespace) -> int:
-    """Turn the expected failures into one clear line instead of a traceback."""
-    try:
-        return handler(args)
-    except (IndexLoadError, ModelFolderError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1

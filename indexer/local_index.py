@@ -21,6 +21,7 @@ from indexer.dense_index import DenseIndex
 from indexer.embedding_cache import EmbeddingCache
 from indexer.index_store import IndexLoadError, IndexManifest
 from indexer.jieba_tokenizer import ChineseTokenizer, extract_user_terms
+from indexer.metadata_router import MetadataRouter
 from indexer.passage_text import bm25_text, dense_text
 from indexer.records import Chunk, Document, SearchFilters, SearchResult
 from indexer.retriever import Retriever
@@ -154,9 +155,9 @@ class LocalIndex:
                 self.chunks, self.bm25, self.dense, self.tokenizer, self.encoder,
                 fusion=s.fusion, weights=(s.bm25_weight, s.dense_weight), rrf_k=s.rrf_k,
                 candidate_k=s.candidate_k,
-                confidence=ConfidenceModel(s.confidence_w_dense, s.confidence_w_lexical, s.confidence_bias,
-                                           s.confidence_threshold),
+                confidence=ConfidenceModel.load(s.confidence_model).with_threshold(s.confidence_threshold),
                 reranker=self.reranker,
+                router=MetadataRouter(list(self.documents.values()), self.chunks, self.tokenizer),
             )
         return self._retriever
 

@@ -109,3 +109,4 @@ class SearchResult:
     hits: list[Hit]
     confident: bool
     confidence: float
+    features: Any = None  # the ConfidenceFeatures behind `confidence`

@@ -8,10 +8,10 @@ from collections.abc import Sequence
 import numpy as np
 
 from indexer.bm25_index import BM25Index
-from indexer.confidence import ConfidenceModel
+from indexer.confidence import ConfidenceModel, extract_features
 from indexer.dense_index import DenseIndex
 from indexer.fusion import normalized_score_fusion, reciprocal_rank_fusion
-from indexer.jieba_tokenizer import ChineseTokenizer
+from indexer.jieba_tokenizer import ChineseTokenizer, stopwords
 from indexer.records import Chunk, Hit, SearchFilters, SearchResult
 
 log = logging.getLogger(__name__)
@@ -34,6 +34,7 @@ class Retriever:
         candidate_k: int,
         confidence: ConfidenceModel,
         reranker=None,
+        router=None,
     ) -> None:
         self.chunks = chunks
         self.bm25 = bm25
@@ -46,6 +47,7 @@ class Retriever:
         self.candidate_k = candidate_k
         self.confidence = confidence
         self.reranker = reranker
+        self.router = router
 
     def _mask(self, filters: SearchFilters | None) -> np.ndarray | None:
         if filters is None or filters.is_empty():
@@ -91,6 +93,10 @@ class Retriever:
             fused = normalized_score_fusion([{r: s for r, s in bm25_top.items() if s > 0}, dense_top],
                                             [w_bm25, w_dense])
         ranked = sorted(fused, key=lambda r: (-fused[r], r))
+        route = self.router.route(query) if (mode == "hybrid" and self.router is not None) else None
+        if route is not None and (mask is None or mask[route.row]):
+            fused[route.row] = (fused[ranked[0]] if ranked else 0.0) + 1e-6
+            ranked = [route.row] + [r for r in ranked if r != route.row]
         depth = max(top_k, self.reranker.depth if self.reranker else 0)
         hits = [
             Hit(self.chunks[r], float(fused[r]), float(bm25_all[r]), float(self.dense.vectors[r] @ query_vec))
@@ -100,11 +106,20 @@ class Retriever:
             hits = self.reranker.rerank(query, hits)
         hits = hits[:top_k]
 
-        dense_best = max(dense_top.values(), default=0.0)
-        lexical_best = _ranked(bm25_top, positive_only=True)
-        lexical_share = self.bm25.matched_idf_share(tokens, lexical_best[0]) if lexical_best else 0.0
-        probability = self.confidence.probability(dense_best, lexical_share)
-        return SearchResult(query, mode, hits, self.confidence.is_confident(probability), probability)
+        # Confidence looks at the hybrid ranking whatever the mode, so it means the same in every mode.
+        if mode == "hybrid":
+            context = hits
+        else:
+            fused_hybrid = reciprocal_rank_fusion(
+                [_ranked(bm25_top, positive_only=True), _ranked(dense_top)], [w_bm25, w_dense], self.rrf_k
+            )
+            rows = sorted(fused_hybrid, key=lambda r: (-fused_hybrid[r], r))[:3]
+            context = [Hit(self.chunks[r], 0.0, 0.0, 0.0) for r in rows]
+        features = extract_features(
+            query, tokens, context, max(dense_top.values(), default=0.0), self.bm25, self.tokenizer, stopwords()
+        )
+        probability = self.confidence.probability(features)
+        return SearchResult(query, mode, hits, self.confidence.is_confident(probability), probability, features)
 
 
 def _top(scores: np.ndarray, k: int, mask: np.ndarray | None) -> dict[int, float]:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from indexer.records import Chunk, Hit
-from service.question_intent import Intent, carries, classify
+from indexer.question_intent import Intent, carries, classify
 from service.sentence_splitter import Sentence, split_sentences
 
 NOT_FOUND = "未在已收录的文件中找到相关规定。以下是最接近的条款，仅供参考。"

@@ -50,10 +50,3 @@ def test_save_and_load_round_trip(tmp_path, gazette_tokens):
     loaded = BM25Index.load(tmp_path / "bm25")
     q = tokenizer("互联网+政务服务")
     assert np.allclose(index.scores(q), loaded.scores(q))
-
-
-def test_matched_idf_share():
-    index = BM25Index.build([["养老金", "提高"], ["低保", "标准"], ["机场"]])
-    assert index.matched_idf_share(["养老金", "提高"], 0) == pytest.approx(1.0)
-    assert index.matched_idf_share(["养老金", "低保"], 0) == pytest.approx(0.5)
-    assert index.matched_idf_share(["未知"], 0) == 0.0
