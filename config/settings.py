@@ -37,8 +37,8 @@ class Settings(BaseSettings):
     # retrieval
     fusion: Literal["rrf", "score"] = "rrf"
     bm25_weight: float = 1.0
-    dense_weight: float = 1.0
-    rrf_k: int = 60
+    dense_weight: float = 0.5
+    rrf_k: int = 5
     candidate_k: int = 100
     hnsw_threshold: int = 200_000
     reranker_dir: Path | None = None

@@ -55,7 +55,9 @@ def calibrate(index, questions: list[GoldQuestion], max_false_flags: float = 0.0
         w_i, b_i = fit_logistic(np.delete(x, i, axis=0), np.delete(y, i))
         probs[i] = 1.0 / (1.0 + np.exp(-np.clip(x[i] @ w_i + b_i, -50, 50)))
     best = (-1.0, 0.5)
-    for threshold in np.unique(np.round(probs, 4)):
+    levels = np.unique(probs)
+    # candidate thresholds sit midway between neighbouring probabilities, away from both
+    for threshold in (levels[:-1] + levels[1:]) / 2:
         flagged = probs < threshold
         false_flags = flagged[y == 1].mean() if (y == 1).any() else 0.0
         caught = flagged[y == 0].mean() if (y == 0).any() else 0.0

@@ -110,3 +110,4 @@ class SearchResult:
     confident: bool
     confidence: float
     features: Any = None  # the ConfidenceFeatures behind `confidence`
+    route_kind: str | None = None  # "header"/"signature" when a metadata question was routed

@@ -93,8 +93,10 @@ class Retriever:
             fused = normalized_score_fusion([{r: s for r, s in bm25_top.items() if s > 0}, dense_top],
                                             [w_bm25, w_dense])
         ranked = sorted(fused, key=lambda r: (-fused[r], r))
-        route = self.router.route(query) if (mode == "hybrid" and self.router is not None) else None
-        if route is not None and (mask is None or mask[route.row]):
+        route = self.router.route(query) if self.router is not None else None
+        if route is not None and mask is not None and not mask[route.row]:
+            route = None
+        if route is not None and mode == "hybrid":
             fused[route.row] = (fused[ranked[0]] if ranked else 0.0) + 1e-6
             ranked = [route.row] + [r for r in ranked if r != route.row]
         depth = max(top_k, self.reranker.depth if self.reranker else 0)
@@ -115,11 +117,13 @@ class Retriever:
             )
             rows = sorted(fused_hybrid, key=lambda r: (-fused_hybrid[r], r))[:3]
             context = [Hit(self.chunks[r], 0.0, 0.0, 0.0) for r in rows]
-        features = extract_features(
-            query, tokens, context, max(dense_top.values(), default=0.0), self.bm25, self.tokenizer, stopwords()
-        )
+        features = extract_features(query, tokens, context, self.bm25, self.tokenizer, stopwords())
         probability = self.confidence.probability(features)
-        return SearchResult(query, mode, hits, self.confidence.is_confident(probability), probability, features)
+        # A question that names a document of the corpus and asks for its 文号, title or date
+        # is answered by that document's header or signature, whatever the features say.
+        confident = route is not None or self.confidence.is_confident(probability)
+        routed = route.kind if route is not None and mode == "hybrid" else None
+        return SearchResult(query, mode, hits, confident, probability, features, routed)
 
 
 def _top(scores: np.ndarray, k: int, mask: np.ndarray | None) -> dict[int, float]:

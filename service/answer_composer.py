@@ -4,8 +4,13 @@ No generative model runs here, so the answer is made of sentences quoted
 verbatim from the retrieved clauses. Each sentence is scored against the
 question by lexical overlap (idf-weighted share of the question's terms), by
 dense similarity, by whether it carries the kind of fact asked for (a number for
-多少, a date for 什么时候, ...) and by the rank of its passage. Every answer
-sentence is followed by [n], and citation n's passage contains it verbatim.
+多少, a date for 什么时候, ...) and by the rank of its passage; a bare heading
+(“（二）基本原则。”) is marked down, since it names a topic without saying
+anything. When the question asks for a number, date or department and no
+chosen sentence carries one, the best sentence of the top passages that does is
+added. Questions about a document's 文号, title or date of issue are answered
+from its header or signature. Every answer sentence is followed by [n], and
+citation n's passage contains it verbatim.
 """
 
 from __future__ import annotations
@@ -13,10 +18,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+import re
+
 import numpy as np
 
-from indexer.records import Chunk, Hit
 from indexer.question_intent import Intent, carries, classify
+from indexer.records import Chunk, Hit
 from service.sentence_splitter import Sentence, split_sentences
 
 NOT_FOUND = "未在已收录的文件中找到相关规定。以下是最接近的条款，仅供参考。"
@@ -43,10 +50,21 @@ class ComposerWeights:
     lexical: float = 1.0
     dense: float = 1.0
     intent: float = 0.25
+    bare_heading: float = 0.4
     rank_decay: float = 0.08
     second_sentence_ratio: float = 0.9
+    list_sentence_ratio: float = 0.75
     max_sentences: int = 3
     passages: int = 5
+    intent_backfill_passages: int = 2
+
+
+_BARE_HEADING = re.compile(
+    r"^(（[一二三四五六七八九十]+）|\([一二三四五六七八九十]+\)|[一二三四五六七八九十]+、|\d+[.．、]|第[一二三四五六七八九十百]+[章节条])"
+    r"\s*[^，。；]{0,16}[。：:]?$"
+)
+_ISSUE_DATE = re.compile(r"\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日")
+_DOC_NUMBER = re.compile(r"[\u4e00-\u9fff]{1,8}〔\d{4}〕\d+号")
 
 
 @dataclass
@@ -69,12 +87,16 @@ class AnswerComposer:
         self.embed_question = embed_question
         self.weights = weights
 
-    def compose(self, question: str, hits: Sequence[Hit], answerable: bool) -> Answer:
+    def compose(self, question: str, hits: Sequence[Hit], answerable: bool, route_kind: str | None = None) -> Answer:
         intent = classify(question)
         top = list(hits[: self.weights.passages])
         if not answerable or not top:
             citations = [Citation(i + 1, h.chunk, _first_sentence(h.chunk.text)) for i, h in enumerate(top)]
             return Answer(question, NOT_FOUND, False, citations, intent.value)
+        if route_kind is not None:
+            chosen = self._metadata_sentences(top[0], route_kind, intent)
+            if chosen:
+                return self._assemble(question, intent, top, chosen)
         candidates = [
             _Candidate(rank, sentence)
             for rank, hit in enumerate(top)
@@ -83,8 +105,24 @@ class AnswerComposer:
         if not candidates:
             return Answer(question, NOT_FOUND, False, [], intent.value)
         self._score(question, intent, candidates)
-        chosen = self._choose(candidates)
+        chosen = self._choose(candidates, intent)
         return self._assemble(question, intent, top, chosen)
+
+    @staticmethod
+    def _metadata_sentences(hit: Hit, route_kind: str, intent: Intent) -> list[_Candidate]:
+        sentences = split_sentences(hit.chunk.text)
+        if route_kind == "signature":
+            picked = [s for s in sentences if _ISSUE_DATE.search(s.text)][:1]
+        elif intent == Intent.DOC_NUMBER:
+            picked = [s for s in sentences if _DOC_NUMBER.search(s.text)][:1]
+        else:  # the title: the header lines before the 文号
+            picked = []
+            for sentence in sentences:
+                if _DOC_NUMBER.search(sentence.text):
+                    break
+                picked.append(sentence)
+            picked = picked[:3]
+        return [_Candidate(0, s) for s in picked]
 
     def _score(self, question: str, intent: Intent, candidates: list[_Candidate]) -> None:
         w = self.weights
@@ -96,21 +134,34 @@ class AnswerComposer:
                 w.lexical * self.lexical_share(question, cand.sentence.text)
                 + w.dense * float(cos)
                 + (w.intent if carries(intent, cand.sentence.text) else 0.0)
+                - (w.bare_heading if _BARE_HEADING.match(cand.sentence.text) else 0.0)
                 - w.rank_decay * cand.hit_rank
             )
 
-    def _choose(self, candidates: list[_Candidate]) -> list[_Candidate]:
+    def _choose(self, candidates: list[_Candidate], intent: Intent) -> list[_Candidate]:
+        w = self.weights
         ranked = sorted(candidates, key=lambda c: -c.score)
         best = ranked[0]
         chosen = [best]
+        ratio = w.list_sentence_ratio if intent == Intent.LIST else w.second_sentence_ratio
         for cand in ranked[1:]:
-            if len(chosen) >= self.weights.max_sentences:
+            if len(chosen) >= w.max_sentences:
                 break
-            if cand.score < best.score * self.weights.second_sentence_ratio:
+            if cand.score < best.score * ratio:
                 break
-            if any(cand.sentence.text in c.sentence.text or c.sentence.text in cand.sentence.text for c in chosen):
+            if _overlaps(cand, chosen):
                 continue
             chosen.append(cand)
+        if intent in (Intent.NUMBER, Intent.DATE, Intent.DEPARTMENT) and not any(
+            carries(intent, c.sentence.text) for c in chosen
+        ):
+            backfill = next(
+                (c for c in ranked if c.hit_rank < w.intent_backfill_passages and carries(intent, c.sentence.text)
+                 and not _overlaps(c, chosen)),
+                None,
+            )
+            if backfill is not None:
+                chosen = chosen[: w.max_sentences - 1] + [backfill]
         # Read in document order within a passage, passages in rank order.
         return sorted(chosen, key=lambda c: (c.hit_rank, c.sentence.start))
 
@@ -129,6 +180,10 @@ class AnswerComposer:
                 numbers[rank] = len(citations) + 1
                 citations.append(Citation(numbers[rank], hit.chunk, _first_sentence(hit.chunk.text)))
         return Answer(question, "".join(parts), True, citations, intent.value)
+
+
+def _overlaps(cand: _Candidate, chosen: list[_Candidate]) -> bool:
+    return any(cand.sentence.text in c.sentence.text or c.sentence.text in cand.sentence.text for c in chosen)
 
 
 def _first_sentence(text: str) -> str:

@@ -66,7 +66,7 @@ class Answerer:
     def answer(self, index: LocalIndex, question: str, top_k: int, filters: SearchFilters | None) -> Answer:
         result = index.search(question, top_k=max(top_k, 5), mode="hybrid", filters=filters)
         hits = result.hits[:top_k]
-        extractive = self._composer(index).compose(question, hits, result.confident)
+        extractive = self._composer(index).compose(question, hits, result.confident, result.route_kind)
         if self.llm is None or not result.confident:
             return extractive
         return self.llm.answer(question, hits, fallback=extractive)
