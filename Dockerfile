@@ -8,6 +8,6 @@ COPY . /app
 # torch is pinned in pyproject.toml to the CPU build (2.13.0)
 RUN pip install --extra-index-url https://download.pytorch.org/whl/cpu -e . \
     && python -m models build --model-dir "$MODEL_DIR" \
-    && python -m indexer build corpus --index "$INDEX_DIR" --if-changed
+    && python -m indexer build corpus --index "$INDEX_DIR" --if-missing
 EXPOSE 8000
 CMD ["python", "-m", "service", "--index", "/app/var/index", "--host", "0.0.0.0", "--port", "8000"]

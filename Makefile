@@ -30,7 +30,7 @@ model: install
 	$(BIN)/python -m models build --model-dir $(MODEL_DIR)
 
 index: model
-	$(BIN)/python -m indexer build corpus --index $(INDEX_DIR) --if-changed
+	$(BIN)/python -m indexer build corpus --index $(INDEX_DIR) --if-missing
 
 run: index
 	$(BIN)/python -m service --index $(INDEX_DIR)

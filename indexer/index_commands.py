@@ -27,7 +27,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     build = subparsers.add_parser("build", help="index files or folders from scratch (atomic replace)")
     build.add_argument("paths", nargs="+", type=Path)
     build.add_argument("--index", **index_arg)
-    build.add_argument("--if-missing", "--if-changed", dest="if_missing", action="store_true",
+    build.add_argument("--if-missing", action="store_true",
                        help="do nothing when a valid index already exists at --index")
     build.set_defaults(handler=_build)
 
