@@ -102,6 +102,10 @@ class BM25Index:
         qweights = self.idf[cols] * np.fromiter(counts.values(), dtype=np.float32)
         return np.asarray(self._weights[:, cols] @ qweights).ravel()
 
+    @property
+    def nbytes(self) -> int:
+        return sum(m.data.nbytes + m.indices.nbytes + m.indptr.nbytes for m in (self.tf, self._weights))
+
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         sparse.save_npz(folder / "tf.npz", self.tf)

@@ -155,7 +155,7 @@ def _search_batch(index, args: argparse.Namespace, filters: SearchFilters) -> in
     except OSError as exc:
         print(f"error: {args.queries}: {exc.strerror}", file=sys.stderr)
         return 1
-    out = open(args.out, "w", encoding="utf-8") if args.out else sys.stdout
+    out = open(args.out, "w", encoding="utf-8") if args.out else sys.stdout  # noqa: SIM115 - stdout or a file
     failed = 0
     try:
         for n, line in enumerate(lines, start=1):

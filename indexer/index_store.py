@@ -79,7 +79,9 @@ def new_version_folder(index_dir: Path) -> Path:
 
 def finalize_manifest(folder: Path, manifest: IndexManifest) -> None:
     manifest.files = {
-        str(p.relative_to(folder)): sha256_of(p) for p in sorted(folder.rglob("*")) if p.is_file() and p.name != MANIFEST
+        str(p.relative_to(folder)): sha256_of(p)
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.name != MANIFEST
     }
     (folder / MANIFEST).write_text(json.dumps(asdict(manifest), indent=2, ensure_ascii=False))
 
@@ -108,7 +110,9 @@ def discard(version: Path) -> None:
 def read_manifest(index_dir: Path, verify_files: bool = True) -> tuple[Path, IndexManifest]:
     index_dir = Path(index_dir)
     if not index_dir.exists():
-        raise IndexLoadError(f"no index at {index_dir}; build one with `python -m indexer build PATH... --index {index_dir}`")
+        raise IndexLoadError(
+            f"no index at {index_dir}; build one with `python -m indexer build PATH... --index {index_dir}`"
+        )
     folder = index_dir.resolve()
     path = folder / MANIFEST
     try:
@@ -119,7 +123,8 @@ def read_manifest(index_dir: Path, verify_files: bool = True) -> tuple[Path, Ind
         raise IndexLoadError(f"{path} is damaged ({exc}); rebuild the index with `python -m indexer build`") from None
     if manifest.format_version != INDEX_FORMAT_VERSION:
         raise IndexLoadError(
-            f"{index_dir} has index format {manifest.format_version}, this version reads {INDEX_FORMAT_VERSION}; rebuild it"
+            f"{index_dir} has index format {manifest.format_version}, "
+            f"this version reads {INDEX_FORMAT_VERSION}; rebuild it"
         )
     if verify_files:
         for name, expected in manifest.files.items():

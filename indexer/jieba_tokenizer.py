@@ -25,7 +25,9 @@ jieba.setLogLevel(logging.WARNING)
 USER_TERM_FREQ = 50_000
 DOC_NUMBER = re.compile(r"[\u4e00-\u9fff]{1,8}[〔\[［(（]\d{4}[〕\]］)）]\d{1,4}号")
 # Words that run into a document number's issuer prefix in running text (按照青政办〔2017〕13号).
-_LEAD_IN = re.compile(r"^(?:按照|根据|依据|依照|参照|关于|对照|贯彻|落实|印发|转发|见|按|据|经|由|和|与|及|以|的|是|在|将)+")
+_LEAD_IN = re.compile(
+    r"^(?:按照|根据|依据|依照|参照|关于|对照|贯彻|落实|印发|转发|见|按|据|经|由|和|与|及|以|的|是|在|将)+"
+)
 _QUOTED = re.compile(r"[“\"「『]([^”\"」』\n]{2,12})[”\"」』]")
 _DEPARTMENT = re.compile(
     r"(?:省|市|州|县|国家|国务院)[\u4e00-\u9fff]{1,10}?(?:办公厅|办公室|委员会|厅|局|委|办|中心|院|银行|公司)"

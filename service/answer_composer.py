@@ -15,10 +15,9 @@ citation n's passage contains it verbatim.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-
-import re
 
 import numpy as np
 
@@ -161,7 +160,7 @@ class AnswerComposer:
                 None,
             )
             if backfill is not None:
-                chosen = chosen[: w.max_sentences - 1] + [backfill]
+                chosen = [*chosen[: w.max_sentences - 1], backfill]
         # Read in document order within a passage, passages in rank order.
         return sorted(chosen, key=lambda c: (c.hit_rank, c.sentence.start))
 

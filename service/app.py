@@ -67,7 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                            allow_headers=["Content-Type", "X-API-Key", "X-Request-ID"])
 
     @app.middleware("http")
-    async def observe(request: Request, call_next):  # noqa: ANN001, ANN202
+    async def observe(request: Request, call_next):
         request_id = request.headers.get("x-request-id") or uuid.uuid4().hex[:16]
         started = time.perf_counter()
         status = 500

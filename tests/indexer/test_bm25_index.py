@@ -14,7 +14,13 @@ def gazette_tokens():
     return tokenizer, [tokenizer(line) for line in lines]
 
 
-QUERIES = ["农村老人的基础养老金今年涨多少", "危险化学品企业黑名单", "通用机场 主干", "青政办〔2017〕13号", "不存在的词语组合"]
+QUERIES = [
+    "农村老人的基础养老金今年涨多少",
+    "危险化学品企业黑名单",
+    "通用机场 主干",
+    "青政办〔2017〕13号",
+    "不存在的词语组合",
+]
 
 
 @pytest.mark.parametrize("query", QUERIES)

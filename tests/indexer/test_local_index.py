@@ -124,7 +124,7 @@ def test_a_crash_mid_build_leaves_the_previous_index_serving(small_index, test_s
 
 
 def test_loading_with_another_encoder_is_refused(small_index, test_settings, torch_encoder):
-    with pytest.raises(IndexLoadError, match="was built with encoder onnx-int8.*configured encoder is torch"):
+    with pytest.raises(IndexLoadError, match=r"was built with encoder onnx-int8.*configured encoder is torch"):
         LocalIndex.open(small_index.index_dir, test_settings, torch_encoder)
 
 

@@ -100,5 +100,5 @@ def test_missing_model_folder_gives_a_rebuild_hint(tmp_path):
     from models.encoder import load_encoder
 
     for kind in ("torch", "onnx-int8"):
-        with pytest.raises(ModelFolderError, match="missing or incomplete.*python -m models build"):
+        with pytest.raises(ModelFolderError, match=r"missing or incomplete.*python -m models build"):
             load_encoder(kind, tmp_path / "nowhere")

@@ -5,7 +5,8 @@ import time
 from pathlib import Path, PurePath
 from typing import Annotated
 
-from fastapi import APIRouter, File, HTTPException, Path as PathParam, UploadFile
+from fastapi import APIRouter, File, HTTPException, UploadFile
+from fastapi import Path as PathParam
 from starlette.concurrency import run_in_threadpool
 
 from indexer.loaders import SUPPORTED_SUFFIXES
