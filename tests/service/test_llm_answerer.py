@@ -1,0 +1,56 @@
+"""The optional LLM answer path against a stand-in OpenAI-compatible endpoint (httpx MockTransport)."""
+
+import httpx
+
+from config import Settings
+from indexer.records import Chunk, Hit
+from service.answer_composer import Answer
+from service.llm_answerer import LLMAnswerer
+
+
+def _hits() -> list[Hit]:
+    chunk = Chunk("c1", "d1", "民生十件实事的通知", "青政办〔2017〕13号", "青海省人民政府办公厅", "2017-01-26",
+                  ["民生十件实事的通知", "（四）完善社会保障制度"], "将城乡居民基础养老金月人均标准提高15元、达到155元。", 0, 26)
+    return [Hit(chunk, 1.0, 1.0, 0.9)]
+
+
+FALLBACK = Answer("q", "extractive[1]", True, [])
+SETTINGS = Settings(llm_base_url="http://llm.local", llm_model="qwen", llm_timeout_s=1.0)
+
+
+def _answerer(handler) -> LLMAnswerer:
+    return LLMAnswerer(SETTINGS, transport=httpx.MockTransport(handler))
+
+
+def _reply(text: str):
+    def handler(request: httpx.Request) -> httpx.Response:
+        assert request.url.path == "/v1/chat/completions"
+        body = request.read().decode()
+        assert "[1]" in body and "基础养老金" in body  # the numbered passage is in the prompt
+        return httpx.Response(200, json={"choices": [{"message": {"content": text}}]})
+
+    return handler
+
+
+def test_generated_answer_keeps_valid_markers_and_drops_dangling_ones():
+    answer = _answerer(_reply("每月提高15元[1]，达到155元[3]。")).answer("涨多少", _hits(), FALLBACK)
+    assert answer.answer == "每月提高15元[1]，达到155元。"
+    assert answer.citations[0].n == 1 and answer.citations[0].chunk.chunk_id == "c1"
+
+
+def test_answer_without_any_valid_marker_falls_back():
+    assert _answerer(_reply("提高了15元。")).answer("涨多少", _hits(), FALLBACK) is FALLBACK
+
+
+def test_http_errors_and_timeouts_fall_back():
+    def server_error(request):
+        return httpx.Response(503, json={"error": "overloaded"})
+
+    def timeout(request):
+        raise httpx.ReadTimeout("slow", request=request)
+
+    def garbage(request):
+        return httpx.Response(200, json={"unexpected": True})
+
+    for handler in (server_error, timeout, garbage):
+        assert _answerer(handler).answer("涨多少", _hits(), FALLBACK) is FALLBACK
