@@ -167,3 +167,45 @@ def test_oversized_upload_is_413(writable_client, test_settings):
     big = b"a" * (test_settings.max_upload_bytes + 1)
     response = writable_client.post("/v1/documents", files={"files": ("big.txt", big, "text/plain")}, headers=ADMIN)
     assert response.status_code == 413
+
+
+def test_concurrent_requests_get_the_same_answers_as_sequential_ones(live_service):
+    from concurrent.futures import ThreadPoolExecutor
+
+    import httpx
+
+    questions = ["农村低保一年人均能拿到多少？", "危险化学品企业黑名单在哪里公示", "众创空间到2020年要达到多少家",
+                 "通用机场建设总的协调归谁管？"] * 4
+
+    def top_ids(question: str) -> list[str]:
+        response = httpx.post(f"{live_service}/v1/search", json={"query": question, "top_k": 3}, timeout=60)
+        assert response.status_code == 200
+        return [r["chunk_id"] for r in response.json()["results"]]
+
+    sequential = [top_ids(q) for q in questions]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        parallel = list(pool.map(top_ids, questions))
+    assert parallel == sequential
+
+
+def test_searches_are_served_while_an_upload_is_indexed(writable_client):
+    import threading
+
+    statuses: list[int] = []
+    done = threading.Event()
+
+    def keep_searching() -> None:
+        while not done.is_set():
+            statuses.append(writable_client.post("/v1/search", json={"query": "养老金"}).status_code)
+
+    searcher = threading.Thread(target=keep_searching)
+    searcher.start()
+    try:
+        files = {"files": ("notice.txt", NOTICE.encode(), "text/plain")}
+        assert writable_client.post("/v1/documents", files=files, headers=ADMIN).status_code == 201
+    finally:
+        done.set()
+        searcher.join()
+    assert statuses and set(statuses) == {200}
+    hits = writable_client.post("/v1/search", json={"query": "冬季取暖补贴每户每年多少"}).json()["results"]
+    assert hits[0]["doc_number"] == "青政办〔2018〕99号"
