@@ -40,6 +40,7 @@ class Settings(BaseSettings):
     dense_weight: float = 0.5
     rrf_k: int = 5
     candidate_k: int = 100
+    answer_type_boost: float = 0.1
     hnsw_threshold: int = 200_000
     reranker_dir: Path | None = None
     confidence_model: Path | None = None  # default: the calibrated indexer/data/confidence.json

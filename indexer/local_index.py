@@ -158,6 +158,7 @@ class LocalIndex:
                 confidence=ConfidenceModel.load(s.confidence_model).with_threshold(s.confidence_threshold),
                 reranker=self.reranker,
                 router=MetadataRouter(list(self.documents.values()), self.chunks, self.tokenizer),
+                answer_type_boost=s.answer_type_boost,
             )
         return self._retriever
 

@@ -12,6 +12,7 @@ from indexer.confidence import ConfidenceModel, extract_features
 from indexer.dense_index import DenseIndex
 from indexer.fusion import normalized_score_fusion, reciprocal_rank_fusion
 from indexer.jieba_tokenizer import ChineseTokenizer, stopwords
+from indexer.question_intent import Intent, carries, classify
 from indexer.records import Chunk, Hit, SearchFilters, SearchResult
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,7 @@ class Retriever:
         confidence: ConfidenceModel,
         reranker=None,
         router=None,
+        answer_type_boost: float = 0.0,
     ) -> None:
         self.chunks = chunks
         self.bm25 = bm25
@@ -48,6 +50,7 @@ class Retriever:
         self.confidence = confidence
         self.reranker = reranker
         self.router = router
+        self.answer_type_boost = answer_type_boost
 
     def _mask(self, filters: SearchFilters | None) -> np.ndarray | None:
         if filters is None or filters.is_empty():
@@ -92,6 +95,13 @@ class Retriever:
         else:
             fused = normalized_score_fusion([{r: s for r, s in bm25_top.items() if s > 0}, dense_top],
                                             [w_bm25, w_dense])
+        if mode == "hybrid" and self.answer_type_boost > 0:
+            intent = classify(query)
+            if intent in (Intent.NUMBER, Intent.DATE, Intent.DEPARTMENT):
+                bonus = self.answer_type_boost * max(fused.values(), default=0.0)
+                for row in fused:
+                    if carries(intent, self.chunks[row].text):
+                        fused[row] += bonus
         ranked = sorted(fused, key=lambda r: (-fused[r], r))
         route = self.router.route(query) if self.router is not None else None
         if route is not None and mask is not None and not mask[route.row]:
