@@ -6,6 +6,7 @@ import math
 from collections.abc import Sequence
 
 CUTOFFS = (1, 3, 5, 10)
+QRELS_CUTOFFS = (1, 3, 5, 10, 100)
 
 
 def recall_at(flags: Sequence[bool], k: int) -> float:
@@ -27,15 +28,53 @@ def ndcg_at(flags: Sequence[bool], k: int = 10, n_relevant: int | None = None) -
     return sum(gains) / ideal if ideal > 0 else 0.0
 
 
-def summarize(per_query: list[Sequence[bool]], n_relevant: list[int] | None = None) -> dict[str, float]:
+def recall_fraction_at(flags: Sequence[bool], k: int, n_relevant: int) -> float:
+    """Share of the relevant documents found in the top k (BEIR's recall; needs deduplicated flags)."""
+    return min(1.0, sum(flags[:k]) / n_relevant) if n_relevant > 0 else 0.0
+
+
+def summarize(
+    per_query: list[Sequence[bool]], n_relevant: list[int] | None = None, cutoffs: Sequence[int] = CUTOFFS
+) -> dict[str, float]:
     n = len(per_query)
     if n == 0:
         return {}
-    out = {f"R@{k}": sum(recall_at(f, k) for f in per_query) / n for k in CUTOFFS}
+    out = {f"R@{k}": sum(recall_at(f, k) for f in per_query) / n for k in cutoffs}
     out["MRR@10"] = sum(reciprocal_rank(f) for f in per_query) / n
     rel = n_relevant or [None] * n
     out["nDCG@10"] = sum(ndcg_at(f, 10, r) for f, r in zip(per_query, rel, strict=True)) / n
     return out
+
+
+def summarize_qrels(
+    per_query: list[Sequence[bool]], n_relevant: list[int], cutoffs: Sequence[int] = QRELS_CUTOFFS
+) -> dict[str, float]:
+    """Metrics of a qrels set (several relevant documents a query), as BEIR reports them.
+
+    ``R@k`` is the share of a query's relevant documents in its top k, averaged over queries;
+    ``Hit@k`` is the share of queries with at least one relevant document in the top k.
+    ``per_query`` flags must be per document (one entry per distinct document, in rank order).
+    """
+    n = len(per_query)
+    if n == 0:
+        return {}
+    pairs = list(zip(per_query, n_relevant, strict=True))
+    out = {f"R@{k}": sum(recall_fraction_at(f, k, r) for f, r in pairs) / n for k in cutoffs}
+    out |= {f"Hit@{k}": sum(recall_at(f, k) for f, _ in pairs) / n for k in cutoffs}
+    out["MRR@10"] = sum(reciprocal_rank(f) for f, _ in pairs) / n
+    out["nDCG@10"] = sum(ndcg_at(f, 10, r) for f, r in pairs) / n
+    return out
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """The q-th percentile (0–100) with linear interpolation; 0.0 for no values."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    pos = (len(ordered) - 1) * q / 100
+    low = math.floor(pos)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
 
 
 def detection(flagged: Sequence[bool], truly_unanswerable: Sequence[bool]) -> dict[str, float]:

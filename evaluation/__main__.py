@@ -1,0 +1,203 @@
+"""``python -m evaluation run|bench``: retrieval and answer evaluation, and the benchmark.
+
+    python -m evaluation run --gold FILE [--index DIR | --url URL] [--modes bm25,dense,hybrid] [--out DIR]
+    python -m evaluation run --beir DIR [--index DIR] [--rebuild] [--out DIR]
+    python -m evaluation bench [--index DIR] [--url URL] [--out DIR]
+    python -m evaluation calibrate [--gold FILE] [--index DIR] [--out FILE]
+
+Expected failures print one ``error: ...`` line on stderr and exit 1; usage errors exit 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+from config import get_settings
+from config.settings import PROJECT_ROOT
+from evaluation.runner import DEFAULT_MODES, RunError, parse_modes
+
+DEFAULT_GOLD = PROJECT_ROOT / "evaluation" / "data" / "seed_dev.jsonl"
+DEFAULT_TEXT = PROJECT_ROOT / "corpus" / "qinghai_gazette_2017.txt"
+SHIPPED_CONFIDENCE = PROJECT_ROOT / "indexer" / "data" / "confidence.json"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m evaluation", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    run = sub.add_parser("run", help="evaluate retrieval (and answers) on a gold or BEIR set")
+    data = run.add_mutually_exclusive_group(required=True)
+    data.add_argument("--gold", type=Path, metavar="FILE", help="gold-evidence JSONL (evaluation/data/README.md)")
+    data.add_argument("--beir", type=Path, metavar="DIR", help="BEIR folder: corpus*.jsonl[.gz], queries*, qrels*.tsv")
+    where = run.add_mutually_exclusive_group()
+    where.add_argument("--index", type=Path, metavar="DIR",
+                       help="index folder, searched in-process (default: INDEX_DIR; for --beir: var/beir/NAME, "
+                            "built when missing)")
+    where.add_argument("--url", metavar="URL", help="a running service, e.g. http://127.0.0.1:8000")
+    run.add_argument("--modes", default=",".join(DEFAULT_MODES),
+                     help="comma-separated: bm25, dense, hybrid, rerank (default %(default)s)")
+    run.add_argument("--out", type=Path, metavar="DIR", help="report folder (default reports/NAME)")
+    run.add_argument("--top-k", type=int, default=None, help="results per query (default 10; 100 for --beir)")
+    run.add_argument("--no-ask", action="store_true", help="skip the /v1/ask answer metrics (--gold)")
+    run.add_argument("--rebuild", action="store_true", help="--beir: rebuild the corpus index even if it is current")
+    run.add_argument("--limit", type=int, default=None, help="--beir: only the first N queries")
+    run.add_argument("--max-misses", type=int, default=100, help="--beir: misses listed in misses.md")
+    run.add_argument("--quiet", action="store_true", help="no progress bars")
+    run.set_defaults(handler=_run)
+
+    bench = sub.add_parser("bench", help="benchmark build, search latency, memory and the encoders")
+    bench.add_argument("--index", type=Path, metavar="DIR", help="index folder to benchmark in-process")
+    bench.add_argument("--url", metavar="URL", help="a running service to benchmark over HTTP")
+    bench.add_argument("--service-pid", type=int, help="pid of the service at --url, to read its memory")
+    bench.add_argument("--queries", type=Path, metavar="FILE",
+                       help="questions: gold JSONL or BEIR queries*.jsonl (default the dev set)")
+    bench.add_argument("--modes", default=",".join(DEFAULT_MODES), help="default %(default)s")
+    bench.add_argument("--concurrency", default="1,8", help="comma-separated client threads (default %(default)s)")
+    bench.add_argument("--requests", type=int, default=120, help="timed requests per mode and concurrency")
+    bench.add_argument("--rebuild", choices=("auto", "always", "never"), default="auto",
+                       help="time a cold rebuild of the index's chunks (auto: up to 20,000 chunks)")
+    bench.add_argument("--no-encoders", action="store_true", help="skip the int8-vs-torch encoder comparison")
+    bench.add_argument("--text", type=Path, default=DEFAULT_TEXT, help="text for encoder passages (default gazette)")
+    bench.add_argument("--out", type=Path, default=PROJECT_ROOT / "reports" / "bench", metavar="DIR")
+    bench.set_defaults(handler=_bench)
+
+    calibrate = sub.add_parser("calibrate", help="fit the confidence model on a gold set (answerable vs not)")
+    calibrate.add_argument("--gold", type=Path, default=DEFAULT_GOLD, metavar="FILE", help="default the dev set")
+    calibrate.add_argument("--index", type=Path, metavar="DIR", help="index folder (default INDEX_DIR)")
+    calibrate.add_argument("--out", type=Path, metavar="FILE",
+                           help=f"where the model goes (default CONFIDENCE_MODEL or {SHIPPED_CONFIDENCE})")
+    calibrate.add_argument("--max-false-flags", type=float, default=0.09,
+                           help="largest share of answerable questions flagged (default %(default)s)")
+    calibrate.set_defaults(handler=_calibrate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else 2
+    level = (logging.WARNING, logging.INFO, logging.DEBUG)[min(args.verbose, 2)]
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    if hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(encoding="utf-8")
+    try:
+        return args.handler(args)
+    except RunError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:  # e.g. an --out folder that cannot be written
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+
+
+def _run(args: argparse.Namespace) -> int:
+    from evaluation import reports, runner
+
+    settings = get_settings()
+    modes = parse_modes(args.modes)
+    if args.top_k is not None and not 1 <= args.top_k <= 1000:
+        raise RunError("--top-k must be between 1 and 1000")
+    if args.gold is not None:
+        questions = runner.load_gold(args.gold)
+        target = runner.connect(args.url) if args.url else runner.open_local(args.index or settings.index_dir,
+                                                                             settings, modes)
+        try:
+            run = runner.run_gold(questions, target, modes, str(args.gold), args.top_k or 10, ask=not args.no_ask)
+        finally:
+            target.close()
+        out = args.out or PROJECT_ROOT / "reports" / args.gold.stem
+        paths = reports.write_gold_report(run, out)
+        summary = reports.gold_summary(run)
+        print(reports.metrics_table(summary["retrieval"], (*reports.GOLD_COLUMNS, *reports.DETECTION_COLUMNS)))
+        if summary["ask"]:
+            print()
+            print(reports.markdown_table([reports.LABELS.get(c, c) for c in reports.ASK_COLUMNS],
+                                         [[reports.fmt(c, summary["ask"].get(c)) for c in reports.ASK_COLUMNS]]))
+    else:
+        beir = runner.load_beir(args.beir)
+        name = args.beir.resolve().name
+        build = None
+        if args.url:
+            target = runner.connect(args.url)
+        else:
+            index_dir = args.index or PROJECT_ROOT / "var" / "beir" / name
+            target, build = runner.open_beir_local(beir, index_dir, settings, modes, args.rebuild, not args.quiet)
+        try:
+            run = runner.run_beir(beir, target, modes, name, args.top_k or 100, args.limit, build,
+                                  show_progress=not args.quiet)
+        finally:
+            target.close()
+        paths = reports.write_beir_report(run, args.out or PROJECT_ROOT / "reports" / name, args.max_misses)
+        summary = reports.beir_summary(run)
+        print(reports.metrics_table(summary["retrieval"], (*reports.BEIR_COLUMNS, "p50_ms")))
+        if build:
+            b = build.to_dict()
+            state = "reused" if b["reused"] else "built"
+            print(f"\nindex {state}: {b['chunks']} chunks, {b['seconds']:.1f} s ({b['chunks_per_s']:.1f} chunks/s)")
+    print("\nwrote " + ", ".join(str(p) for p in paths.values()))
+    return 0
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from evaluation import bench
+
+    if args.index is None and args.url is None:
+        args.index = get_settings().index_dir
+    try:
+        concurrency = [int(c) for c in args.concurrency.split(",") if c.strip()]
+    except ValueError:
+        raise RunError(f"--concurrency must be comma-separated integers, got {args.concurrency!r}") from None
+    if not concurrency or min(concurrency) < 1 or args.requests < 1:
+        raise RunError("--concurrency and --requests must be positive")
+    if not args.text.is_file() and not args.no_encoders:
+        raise RunError(f"{args.text}: no such file (--text)")
+    config = bench.BenchConfig(
+        index_dir=args.index, url=args.url, service_pid=args.service_pid, queries=args.queries or DEFAULT_GOLD,
+        modes=parse_modes(args.modes), concurrency=concurrency, requests=args.requests, rebuild=args.rebuild,
+        encoders=not args.no_encoders, text=args.text, out=args.out,
+    )
+    results = bench.run_bench(config, get_settings())
+    paths = bench.write_bench_report(results, args.out)
+    print(bench.bench_markdown(results))
+    print("wrote " + ", ".join(str(p) for p in paths.values()))
+    return 0
+
+
+def _calibrate(args: argparse.Namespace) -> int:
+    from evaluation import runner
+    from evaluation.calibrate import calibrate, write_model
+
+    settings = get_settings()
+    if not 0.0 <= args.max_false_flags <= 1.0:
+        raise RunError("--max-false-flags must be between 0 and 1")
+    questions = runner.load_gold(args.gold)
+    if all(q.answerable for q in questions) or not any(q.answerable for q in questions):
+        raise RunError(f"{args.gold}: calibration needs both answerable and unanswerable questions")
+    target = runner.open_local(args.index or settings.index_dir, settings, ["hybrid"])
+    result = calibrate(target.index, questions, args.max_false_flags)
+    out = args.out or settings.confidence_model or SHIPPED_CONFIDENCE
+    write_model(result, out)
+    print(f"weights {result.model.weights}, bias {result.model.bias:.3f}, threshold {result.model.threshold:.3f}")
+    print(f"leave-one-out: unanswerable flagged {result.unanswerable_flagged:.3f}, "
+          f"answerable flagged {result.answerable_flagged:.3f}")
+    print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
