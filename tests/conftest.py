@@ -7,11 +7,11 @@ import os
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-from pathlib import Path  # noqa: E402
+from pathlib import Path
 
-import pytest  # noqa: E402
+import pytest
 
-from config import get_settings  # noqa: E402
+from config import get_settings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 GAZETTE = PROJECT_ROOT / "corpus" / "qinghai_gazette_2017.txt"

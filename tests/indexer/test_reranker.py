@@ -7,7 +7,12 @@ from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processor
 from indexer.records import Chunk, Hit
 from indexer.reranker import CrossEncoderReranker, RerankerLoadError
 
-TEXTS = ["将城乡居民基础养老金月人均标准提高15元", "危险化学品企业黑名单制度", "建成5个主干通用机场", "众创空间达到50家以上"]
+TEXTS = [
+    "将城乡居民基础养老金月人均标准提高15元",
+    "危险化学品企业黑名单制度",
+    "建成5个主干通用机场",
+    "众创空间达到50家以上",
+]
 
 
 @pytest.fixture(scope="module")
