@@ -37,7 +37,7 @@ class Settings(BaseSettings):
     # retrieval
     fusion: Literal["rrf", "score"] = "rrf"
     bm25_weight: float = 1.0
-    dense_weight: float = 0.5
+    dense_weight: float = 1.0
     rrf_k: int = 5
     candidate_k: int = 100
     answer_type_boost: float = 0.1

@@ -25,7 +25,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     index_arg = {"type": Path, "default": settings.index_dir, "help": f"index folder (default {settings.index_dir})"}
 
     build = subparsers.add_parser("build", help="index files or folders from scratch (atomic replace)")
-    build.add_argument("paths", nargs="+", type=Path)
+    build.add_argument("paths", nargs="*", type=Path,
+                       help=f"files or folders (default: CORPUS_DIR, {settings.corpus_dir})")
     build.add_argument("--index", **index_arg)
     build.add_argument("--if-missing", action="store_true",
                        help="do nothing when a valid index already exists at --index")
@@ -81,7 +82,7 @@ def _build(args: argparse.Namespace) -> int:
         except IndexLoadError as exc:
             log.info("building: %s", exc)
     started = time.perf_counter()
-    result = _ingest(args.paths, settings)
+    result = _ingest(args.paths or [settings.corpus_dir], settings)
     if not result.documents:
         print("error: no documents to index; the previous index (if any) is unchanged", file=sys.stderr)
         return 1
