@@ -102,6 +102,14 @@ class BM25Index:
         qweights = self.idf[cols] * np.fromiter(counts.values(), dtype=np.float32)
         return np.asarray(self._weights[:, cols] @ qweights).ravel()
 
+    def terms_of(self, rows: Sequence[int]) -> set[str]:
+        """The indexed terms of some documents (read from the matrix, no re-tokenizing)."""
+        terms: set[str] = set()
+        for row in rows:
+            start, end = self.tf.indptr[row], self.tf.indptr[row + 1]
+            terms.update(self.vocab[col] for col in self.tf.indices[start:end])
+        return terms
+
     @property
     def nbytes(self) -> int:
         return sum(m.data.nbytes + m.indices.nbytes + m.indptr.nbytes for m in (self.tf, self._weights))

@@ -72,13 +72,14 @@ class ConfidenceFeatures:
 
 
 def extract_features(
-    query: str, tokens: list[str], hits: list[Hit], bm25: BM25Index, tokenizer, stop: frozenset[str]
+    query: str, tokens: list[str], hits: list[Hit], rows: list[int], bm25: BM25Index, stop: frozenset[str]
 ) -> ConfidenceFeatures:
+    """``rows`` are the BM25 rows of ``hits``; their indexed terms stand for the passages' tokens."""
     context = to_index_form(" ".join(
         f"{h.chunk.doc_title} {' '.join(h.chunk.heading_path)} {h.chunk.text} {h.chunk.date}"
         for h in hits[:CONTEXT_PASSAGES]
     ))
-    context_tokens = set(tokenizer(context))
+    context_tokens = bm25.terms_of(rows[:CONTEXT_PASSAGES])
     short_forms = abbreviations()
 
     def present(term: str, where) -> bool:
@@ -105,19 +106,21 @@ def extract_features(
         if (flag.startswith("n") or flag in ("vn", "eng", "m")) and len(word) >= 2 and word not in stop
     }
     missing = sum(1 for word in nouns if not present(word, context))
-    unmet = _intent_unmet(query, set(tokens), hits[:1], tokenizer)
+    unmet = _intent_unmet(query, set(tokens), hits[:1])
     return ConfidenceFeatures(coverage, foreign or unseen_year, missing, unmet)
 
 
 _SENTENCE_END = re.compile(r"(?<=[。；！？\n])")
 
 
-def _intent_unmet(query: str, query_terms: set[str], hits: list[Hit], tokenizer) -> bool:
+def _intent_unmet(query: str, query_terms: set[str], hits: list[Hit]) -> bool:
     intent = classify(query)
     if intent not in (Intent.NUMBER, Intent.DATE, Intent.DEPARTMENT) or not hits:
         return False
     for sentence in _SENTENCE_END.split(hits[0].chunk.text):
-        if query_terms & set(tokenizer(sentence)) and carries(intent, sentence):
+        # query terms are substrings of the normalized text they were cut from
+        shares_a_term = any(term in to_index_form(sentence) for term in query_terms)
+        if shares_a_term and carries(intent, sentence):
             return False
     return True
 

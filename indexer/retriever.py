@@ -120,14 +120,14 @@ class Retriever:
 
         # Confidence looks at the hybrid ranking whatever the mode, so it means the same in every mode.
         if mode == "hybrid":
-            context = hits
+            context_rows = ranked[:3]
         else:
             fused_hybrid = reciprocal_rank_fusion(
                 [_ranked(bm25_top, positive_only=True), _ranked(dense_top)], [w_bm25, w_dense], self.rrf_k
             )
-            rows = sorted(fused_hybrid, key=lambda r: (-fused_hybrid[r], r))[:3]
-            context = [Hit(self.chunks[r], 0.0, 0.0, 0.0) for r in rows]
-        features = extract_features(query, tokens, context, self.bm25, self.tokenizer, stopwords())
+            context_rows = sorted(fused_hybrid, key=lambda r: (-fused_hybrid[r], r))[:3]
+        context = [Hit(self.chunks[r], 0.0, 0.0, 0.0) for r in context_rows]
+        features = extract_features(query, tokens, context, context_rows, self.bm25, stopwords())
         probability = self.confidence.probability(features)
         # A question that names a document of the corpus and asks for its 文号, title or date
         # is answered by that document's header or signature, whatever the features say.

@@ -7,15 +7,21 @@ normalized on its own so a match maps back to exact [start, end) offsets.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from indexer.normal_form import to_index_form
+
+
+@lru_cache(maxsize=65536)
+def _fold(char: str) -> str:
+    return " " if char.isspace() else to_index_form(char)
 
 
 def highlight_spans(text: str, terms: list[str], min_len: int = 2) -> list[tuple[int, int]]:
     norm_chars: list[str] = []
     origin: list[int] = []
     for i, ch in enumerate(text):
-        folded = to_index_form(ch) if not ch.isspace() else " "
-        for c in folded:
+        for c in _fold(ch):
             norm_chars.append(c)
             origin.append(i)
     norm = "".join(norm_chars)
