@@ -9,7 +9,6 @@ down, mode not configured) is raised as `RunError` with a one-line message.
 
 from __future__ import annotations
 
-import copy
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -125,21 +124,24 @@ def _post(client, url: str, body: dict[str, Any]) -> dict[str, Any]:
 
 def open_local(index_dir: Path, settings: Settings, modes: Sequence[str], encoder=None) -> Target:
     """Load an index folder (and, for mode ``rerank``, the configured cross-encoder)."""
-    from indexer.components import encoder_from_settings, reranker_from_settings
+    from indexer.components import encoder_from_settings
 
     try:
         encoder = encoder or encoder_from_settings(settings)
         index = LocalIndex.open(index_dir, settings, encoder, reranker=None)
-        reranked = None
-        if RERANK in modes:
-            reranker = reranker_from_settings(settings)
-            if reranker is None:
-                raise RunError("mode rerank needs a cross-encoder: set RERANKER_DIR")
-            reranked = copy.copy(index)
-            reranked.reranker, reranked._retriever = reranker, None
+        reranked = _reranked_view(index, settings) if RERANK in modes else None
     except (IndexLoadError, ModelFolderError, RerankerLoadError) as exc:
         raise RunError(str(exc)) from None
     return _local_target(index, reranked, settings, str(index_dir))
+
+
+def _reranked_view(index: LocalIndex, settings: Settings) -> LocalIndex:
+    from indexer.components import reranker_from_settings
+
+    reranker = reranker_from_settings(settings)
+    if reranker is None:
+        raise RunError("mode rerank needs a cross-encoder: set RERANKER_DIR")
+    return index.with_reranker(reranker)
 
 
 def _local_target(index: LocalIndex, reranked: LocalIndex | None, settings: Settings, where: str) -> Target:
@@ -253,18 +255,12 @@ def load_beir(folder: Path) -> BeirSet:
 def open_beir_local(
     beir: BeirSet, index_dir: Path, settings: Settings, modes: Sequence[str], rebuild: bool, show_progress: bool
 ) -> tuple[Target, BuildInfo]:
-    from indexer.components import encoder_from_settings, reranker_from_settings
+    from indexer.components import encoder_from_settings
 
     try:
         encoder = encoder_from_settings(settings)
         index, info = beir_index(beir, index_dir, settings, encoder, rebuild=rebuild, show_progress=show_progress)
-        reranked = None
-        if RERANK in modes:
-            reranker = reranker_from_settings(settings)
-            if reranker is None:
-                raise RunError("mode rerank needs a cross-encoder: set RERANKER_DIR")
-            reranked = copy.copy(index)
-            reranked.reranker, reranked._retriever = reranker, None
+        reranked = _reranked_view(index, settings) if RERANK in modes else None
     except (IndexLoadError, ModelFolderError, RerankerLoadError) as exc:
         raise RunError(str(exc)) from None
     return _local_target(index, reranked, settings, str(index_dir)), info

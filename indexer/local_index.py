@@ -147,6 +147,12 @@ class LocalIndex:
         clone._retriever = None
         return clone
 
+    def with_reranker(self, reranker) -> LocalIndex:
+        """A view of this index (same data) whose searches go through ``reranker``."""
+        view = copy.copy(self)
+        view.reranker, view._retriever = reranker, None
+        return view
+
     @property
     def retriever(self) -> Retriever:
         if self._retriever is None:
