@@ -12,6 +12,7 @@ from indexer.confidence import ConfidenceModel, extract_features
 from indexer.dense_index import DenseIndex
 from indexer.fusion import normalized_score_fusion, reciprocal_rank_fusion
 from indexer.jieba_tokenizer import ChineseTokenizer, stopwords
+from indexer.metadata_router import Route
 from indexer.question_intent import Intent, carries, classify
 from indexer.records import Chunk, Hit, SearchFilters, SearchResult
 
@@ -83,32 +84,14 @@ class Retriever:
         query_vec = self.encoder.encode_queries([query])[0]
         dense_top = self._dense_scores(query_vec, mask)
 
-        w_bm25, w_dense = weights if weights is not None else self.weights
+        hybrid, route = self._hybrid(query, bm25_top, dense_top, weights or self.weights, mask)
         if mode == "bm25":
             fused = {row: s for row, s in bm25_top.items() if s > 0}
         elif mode == "dense":
             fused = dense_top
-        elif self.fusion == "rrf":
-            fused = reciprocal_rank_fusion(
-                [_ranked(bm25_top, positive_only=True), _ranked(dense_top)], [w_bm25, w_dense], self.rrf_k
-            )
         else:
-            fused = normalized_score_fusion([{r: s for r, s in bm25_top.items() if s > 0}, dense_top],
-                                            [w_bm25, w_dense])
-        if mode == "hybrid" and self.answer_type_boost > 0:
-            intent = classify(query)
-            if intent in (Intent.NUMBER, Intent.DATE, Intent.DEPARTMENT):
-                bonus = self.answer_type_boost * max(fused.values(), default=0.0)
-                for row in fused:
-                    if carries(intent, self.chunks[row].text):
-                        fused[row] += bonus
-        ranked = sorted(fused, key=lambda r: (-fused[r], r))
-        route = self.router.route(query) if self.router is not None else None
-        if route is not None and mask is not None and not mask[route.row]:
-            route = None
-        if route is not None and mode == "hybrid":
-            fused[route.row] = (fused[ranked[0]] if ranked else 0.0) + 1e-6
-            ranked = [route.row] + [r for r in ranked if r != route.row]
+            fused = hybrid
+        ranked = _ranked(fused)
         depth = max(top_k, self.reranker.depth if self.reranker else 0)
         hits = [
             Hit(self.chunks[r], float(fused[r]), float(bm25_all[r]), float(self.dense.vectors[r] @ query_vec))
@@ -118,14 +101,8 @@ class Retriever:
             hits = self.reranker.rerank(query, hits)
         hits = hits[:top_k]
 
-        # Confidence looks at the hybrid ranking whatever the mode, so it means the same in every mode.
-        if mode == "hybrid":
-            context_rows = ranked[:3]
-        else:
-            fused_hybrid = reciprocal_rank_fusion(
-                [_ranked(bm25_top, positive_only=True), _ranked(dense_top)], [w_bm25, w_dense], self.rrf_k
-            )
-            context_rows = sorted(fused_hybrid, key=lambda r: (-fused_hybrid[r], r))[:3]
+        # Confidence always looks at the hybrid ranking, so it means the same in every mode.
+        context_rows = _ranked(hybrid)[:3]
         context = [Hit(self.chunks[r], 0.0, 0.0, 0.0) for r in context_rows]
         features = extract_features(query, tokens, context, context_rows, self.bm25, stopwords())
         probability = self.confidence.probability(features)
@@ -134,6 +111,33 @@ class Retriever:
         confident = route is not None or self.confidence.is_confident(probability)
         routed = route.kind if route is not None and mode == "hybrid" else None
         return SearchResult(query, mode, hits, confident, probability, features, routed)
+
+    def _hybrid(
+        self,
+        query: str,
+        bm25_top: dict[int, float],
+        dense_top: dict[int, float],
+        weights: tuple[float, float],
+        mask: np.ndarray | None,
+    ) -> tuple[dict[int, float], Route | None]:
+        """Fused scores (with the answer-type prior; a routed clause scored first) and the route."""
+        lexical = {r: s for r, s in bm25_top.items() if s > 0}
+        if self.fusion == "rrf":
+            fused = reciprocal_rank_fusion([_ranked(lexical), _ranked(dense_top)], weights, self.rrf_k)
+        else:
+            fused = normalized_score_fusion([lexical, dense_top], weights)
+        intent = classify(query)
+        if self.answer_type_boost > 0 and intent in (Intent.NUMBER, Intent.DATE, Intent.DEPARTMENT):
+            bonus = self.answer_type_boost * max(fused.values(), default=0.0)
+            for row in fused:
+                if carries(intent, self.chunks[row].text):
+                    fused[row] += bonus
+        route = self.router.route(query) if self.router is not None else None
+        if route is not None and mask is not None and not mask[route.row]:
+            route = None
+        if route is not None:
+            fused[route.row] = max(fused.values(), default=0.0) + 1e-6
+        return fused, route
 
 
 def _top(scores: np.ndarray, k: int, mask: np.ndarray | None) -> dict[int, float]:
@@ -146,6 +150,5 @@ def _top(scores: np.ndarray, k: int, mask: np.ndarray | None) -> dict[int, float
     return {int(r): float(scores[r]) for r in rows if np.isfinite(scores[r])}
 
 
-def _ranked(scores: dict[int, float], positive_only: bool = False) -> list[int]:
-    items = [(r, s) for r, s in scores.items() if s > 0 or not positive_only]
-    return [r for r, _ in sorted(items, key=lambda rs: (-rs[1], rs[0]))]
+def _ranked(scores: dict[int, float]) -> list[int]:
+    return [r for r, _ in sorted(scores.items(), key=lambda rs: (-rs[1], rs[0]))]
