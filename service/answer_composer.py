@@ -63,7 +63,6 @@ _BARE_HEADING = re.compile(
     r"\s*[^，。；]{0,16}[。：:]?$"
 )
 _ISSUE_DATE = re.compile(r"\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日")
-_DOC_NUMBER = re.compile(r"[\u4e00-\u9fff]{1,8}〔\d{4}〕\d+号")
 
 
 @dataclass
@@ -90,7 +89,7 @@ class AnswerComposer:
         intent = classify(question)
         top = list(hits[: self.weights.passages])
         if not answerable or not top:
-            citations = [Citation(i + 1, h.chunk, _first_sentence(h.chunk.text)) for i, h in enumerate(top)]
+            citations = [Citation(i + 1, h.chunk, first_sentence(h.chunk.text)) for i, h in enumerate(top)]
             return Answer(question, NOT_FOUND, False, citations, intent.value)
         if route_kind is not None:
             chosen = self._metadata_sentences(top[0], route_kind, intent)
@@ -113,11 +112,11 @@ class AnswerComposer:
         if route_kind == "signature":
             picked = [s for s in sentences if _ISSUE_DATE.search(s.text)][:1]
         elif intent == Intent.DOC_NUMBER:
-            picked = [s for s in sentences if _DOC_NUMBER.search(s.text)][:1]
+            picked = [s for s in sentences if carries(Intent.DOC_NUMBER, s.text)][:1]
         else:  # the title: the header lines before the 文号
             picked = []
             for sentence in sentences:
-                if _DOC_NUMBER.search(sentence.text):
+                if carries(Intent.DOC_NUMBER, sentence.text):
                     break
                 picked.append(sentence)
             picked = picked[:3]
@@ -177,7 +176,7 @@ class AnswerComposer:
         for rank, hit in enumerate(top):
             if rank not in numbers:
                 numbers[rank] = len(citations) + 1
-                citations.append(Citation(numbers[rank], hit.chunk, _first_sentence(hit.chunk.text)))
+                citations.append(Citation(numbers[rank], hit.chunk, first_sentence(hit.chunk.text)))
         return Answer(question, "".join(parts), True, citations, intent.value)
 
 
@@ -185,6 +184,6 @@ def _overlaps(cand: _Candidate, chosen: list[_Candidate]) -> bool:
     return any(cand.sentence.text in c.sentence.text or c.sentence.text in cand.sentence.text for c in chosen)
 
 
-def _first_sentence(text: str) -> str:
+def first_sentence(text: str) -> str:
     sentences = split_sentences(text)
     return sentences[0].text if sentences else text[:80]

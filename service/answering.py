@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
+from functools import lru_cache
 from threading import Lock
 
 import numpy as np
@@ -48,14 +49,18 @@ class Answerer:
     def _composer(self, index: LocalIndex) -> AnswerComposer:
         tokenizer, bm25, encoder = index.tokenizer, index.bm25, index.encoder
 
+        @lru_cache(maxsize=8)
+        def question_idf(question: str) -> dict[str, float]:
+            # one question is scored against many sentences: tokenize it once
+            return {t: float(bm25.idf[bm25.term_ids[t]]) for t in tokenizer(question) if t in bm25.term_ids}
+
         def lexical_share(question: str, sentence: str) -> float:
-            q_terms = {t for t in tokenizer(question) if t in bm25.term_ids}
-            if not q_terms:
+            idf = question_idf(question)
+            total = sum(idf.values())
+            if total <= 0:
                 return 0.0
             s_terms = set(tokenizer(sentence))
-            idf = {t: float(bm25.idf[bm25.term_ids[t]]) for t in q_terms}
-            total = sum(idf.values())
-            return sum(v for t, v in idf.items() if t in s_terms) / total if total > 0 else 0.0
+            return sum(v for t, v in idf.items() if t in s_terms) / total
 
         return AnswerComposer(
             lexical_share,

@@ -15,8 +15,7 @@ import httpx
 
 from config import Settings
 from indexer.records import Hit
-from service.answer_composer import Answer, Citation
-from service.sentence_splitter import split_sentences
+from service.answer_composer import Answer, Citation, first_sentence
 
 log = logging.getLogger(__name__)
 
@@ -66,8 +65,5 @@ class LLMAnswerer:
         if not used:
             log.warning("LLM answer cited no valid passage, using the extractive answer")
             return fallback
-        citations = []
-        for n, hit in enumerate(hits, start=1):
-            sentences = split_sentences(hit.chunk.text)
-            citations.append(Citation(n, hit.chunk, sentences[0].text if sentences else hit.chunk.text[:80]))
+        citations = [Citation(n, hit.chunk, first_sentence(hit.chunk.text)) for n, hit in enumerate(hits, start=1)]
         return Answer(question, cleaned, True, citations, fallback.intent)
