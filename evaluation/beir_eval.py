@@ -25,8 +25,8 @@ from config import Settings
 from evaluation.gold import BeirSet
 from evaluation.metrics import percentile, summarize_qrels
 from evaluation.retrieval_eval import Searcher
-from indexer.index_store import IndexLoadError
-from indexer.local_index import LocalIndex
+from indexer.backends.local import LocalIndex
+from indexer.backends.local_store import IndexLoadError
 from indexer.records import Chunk, Document
 
 log = logging.getLogger(__name__)

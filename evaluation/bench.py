@@ -179,7 +179,7 @@ def bench_http(config: BenchConfig, queries: list[str]) -> dict[str, Any]:
 
 def bench_build(index, settings: Settings) -> dict[str, Any]:
     """Rebuild the loaded index's documents and chunks: cold (empty cache), then warm."""
-    from indexer.local_index import LocalIndex
+    from indexer.backends.local import LocalIndex
 
     documents, chunks = list(index.documents.values()), list(index.chunks)
     with tempfile.TemporaryDirectory(prefix="bench-build-") as tmp:
@@ -210,8 +210,8 @@ def passage_windows(text: str, length: int, count: int) -> list[str]:
 
 def fidelity_passages(text_path: Path, count: int = FIDELITY_PASSAGES) -> list[str]:
     """``count`` real chunks of the text (as the dense index sees them), evenly spaced."""
-    from indexer.passage_text import dense_text
-    from indexer.pipeline import ingest
+    from indexer.ingest.pipeline import ingest
+    from indexer.retrieval.passage_text import dense_text
 
     chunks = ingest([text_path]).chunks
     if len(chunks) < count:

@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 
 from config.settings import PROJECT_ROOT
-from indexer.bm25_index import BM25Index
-from indexer.jieba_tokenizer import ChineseTokenizer
+from indexer.retrieval.bm25_index import BM25Index
+from indexer.text.tokenizer import ChineseTokenizer
 
 DEFAULT_STARD = PROJECT_ROOT.parent / "shared" / "eval" / "stard"
 

@@ -1,7 +1,7 @@
 """Fit the confidence model on a gold set's answerable and unanswerable questions.
 
 Logistic regression (Newton's method with a small L2 penalty, classes weighted
-to count equally) over the features of ``indexer.confidence``. The threshold is
+to count equally) over the features of ``indexer.retrieval.confidence``. The threshold is
 chosen on leave-one-out probabilities (each question scored by a model that
 never saw it), to flag as many unanswerable questions as possible while
 flagging at most ``max_false_flags`` of the answerable ones; the reported rates
@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from evaluation.gold import GoldQuestion
-from indexer.confidence import FEATURES, ConfidenceModel
+from indexer.retrieval.confidence import FEATURES, ConfidenceModel
 
 
 @dataclass

@@ -101,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     args = parser.parse_args(argv)
 
-    from indexer.pipeline import ingest
+    from indexer.ingest.pipeline import ingest
 
     result = ingest(args.paths, max_chars=args.max_chars, min_chars=args.min_chars)
     for error in result.errors:

@@ -22,10 +22,10 @@ from evaluation.beir_eval import BeirModeReport, BuildInfo, beir_index, evaluate
 from evaluation.gold import BeirSet, GoldQuestion, read_beir, read_gold
 from evaluation.metrics import percentile
 from evaluation.retrieval_eval import ModeReport, Searcher, evaluate_mode
-from indexer.index_store import IndexLoadError
-from indexer.local_index import LocalIndex
-from indexer.reranker import RerankerLoadError
-from indexer.retriever import SEARCH_MODES
+from indexer.backends.local import LocalIndex
+from indexer.backends.local_store import IndexLoadError
+from indexer.retrieval.reranker import RerankerLoadError
+from indexer.retrieval.retriever import SEARCH_MODES
 from models.manifest import ModelFolderError
 
 log = logging.getLogger(__name__)
@@ -124,7 +124,7 @@ def _post(client, url: str, body: dict[str, Any]) -> dict[str, Any]:
 
 def open_local(index_dir: Path, settings: Settings, modes: Sequence[str], encoder=None) -> Target:
     """Load an index folder (and, for mode ``rerank``, the configured cross-encoder)."""
-    from indexer.components import encoder_from_settings
+    from indexer.backends.factory import encoder_from_settings
 
     try:
         encoder = encoder or encoder_from_settings(settings)
@@ -136,7 +136,7 @@ def open_local(index_dir: Path, settings: Settings, modes: Sequence[str], encode
 
 
 def _reranked_view(index: LocalIndex, settings: Settings) -> LocalIndex:
-    from indexer.components import reranker_from_settings
+    from indexer.backends.factory import reranker_from_settings
 
     reranker = reranker_from_settings(settings)
     if reranker is None:
@@ -255,7 +255,7 @@ def load_beir(folder: Path) -> BeirSet:
 def open_beir_local(
     beir: BeirSet, index_dir: Path, settings: Settings, modes: Sequence[str], rebuild: bool, show_progress: bool
 ) -> tuple[Target, BuildInfo]:
-    from indexer.components import encoder_from_settings
+    from indexer.backends.factory import encoder_from_settings
 
     try:
         encoder = encoder_from_settings(settings)

@@ -16,8 +16,8 @@ import sys
 from collections.abc import Callable
 from typing import Any, TextIO
 
-from indexer.loaders import DEFAULT_MAX_BYTES
-from indexer.pipeline import IngestResult, ingest
+from indexer.ingest.loaders import DEFAULT_MAX_BYTES
+from indexer.ingest.pipeline import IngestResult, ingest
 
 Handler = Callable[[argparse.Namespace], int]
 DOC_FIELDS = ("doc_id", "title", "doc_number", "issuer", "date", "n_chunks", "source")
@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     _configure_logging(args.verbose, args.quiet)
     if hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(encoding="utf-8")
-    from indexer.index_store import IndexLoadError
+    from indexer.backends.local_store import IndexLoadError
     from models.manifest import ModelFolderError
 
     try:

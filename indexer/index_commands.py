@@ -10,10 +10,10 @@ import time
 from pathlib import Path
 
 from config import get_settings
-from indexer.components import new_index, open_index
-from indexer.index_store import IndexLoadError, read_manifest
+from indexer.backends.factory import new_backend, open_backend
+from indexer.backends.local_store import IndexLoadError, read_manifest
 from indexer.records import SearchFilters
-from indexer.retriever import SEARCH_MODES
+from indexer.retrieval.retriever import SEARCH_MODES
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _ingest(paths: list[Path], settings):
-    from indexer.pipeline import ingest
+    from indexer.ingest.pipeline import ingest
 
     result = ingest(paths, max_chars=settings.chunk_max_chars, min_chars=settings.chunk_min_chars)
     for error in result.errors:
@@ -86,7 +86,7 @@ def _build(args: argparse.Namespace) -> int:
     if not result.documents:
         print("error: no documents to index; the previous index (if any) is unchanged", file=sys.stderr)
         return 1
-    index = new_index(settings, args.index)
+    index = new_backend(settings, args.index)
     index.build(result.documents, result.chunks, show_progress=not args.quiet)
     _summary("built", len(result.documents), len(result.chunks), time.perf_counter() - started)
     return 1 if result.errors else 0
@@ -94,7 +94,7 @@ def _build(args: argparse.Namespace) -> int:
 
 def _add(args: argparse.Namespace) -> int:
     settings = get_settings()
-    index = open_index(settings, args.index)
+    index = open_backend(settings, args.index)
     started = time.perf_counter()
     result = _ingest(args.paths, settings)
     if result.documents:
@@ -104,7 +104,7 @@ def _add(args: argparse.Namespace) -> int:
 
 
 def _remove(args: argparse.Namespace) -> int:
-    index = open_index(get_settings(), args.index)
+    index = open_backend(get_settings(), args.index)
     removed = index.remove(args.doc_ids)
     for doc_id in sorted(set(args.doc_ids) - set(removed)):
         print(f"error: {doc_id}: no such document in {args.index}", file=sys.stderr)
@@ -120,7 +120,7 @@ def _search(args: argparse.Namespace) -> int:
         print("error: --top-k must be between 1 and 1000", file=sys.stderr)
         return 2
     filters = SearchFilters(args.doc_id, args.doc_number, args.issuer, args.date_from, args.date_to)
-    index = open_index(get_settings(), args.index)
+    index = open_backend(get_settings(), args.index)
     if args.queries is not None:
         return _search_batch(index, args, filters)
     result = index.search(args.query, args.top_k, args.mode, filters)

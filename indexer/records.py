@@ -6,8 +6,12 @@ offsets), so later stages never have to look the document up again.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 from typing import Any
+
+import numpy as np
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,64 @@ class SearchFilters:
         if self.date_from and chunk.date < self.date_from:
             return False
         return not (self.date_to and chunk.date > self.date_to)
+
+
+class Intent(StrEnum):
+    """The kind of fact a question asks for."""
+
+    NUMBER = "number"
+    DATE = "date"
+    DEPARTMENT = "department"
+    LIST = "list"
+    DOC_NUMBER = "doc_number"
+    OTHER = "other"
+
+
+@dataclass
+class Query:
+    """A question analysed once at the edge and passed down to every stage.
+
+    ``vector`` is filled by the first stage that needs the dense side (never in
+    ``bm25`` mode), so one request encodes its question at most once.
+    """
+
+    text: str
+    norm: str
+    tokens: list[str]
+    intent: Intent
+    vector: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """A sentence of a passage; ``start``/``end`` index into the passage text."""
+
+    text: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class IngestError:
+    """One input that could not be read, segmented or chunked."""
+
+    source: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.message}"
+
+
+@dataclass
+class IngestResult:
+    """Documents and chunks of the files that could be read, and one error per file that could not."""
+
+    documents: list[Document] = field(default_factory=list)
+    chunks: list[Chunk] = field(default_factory=list)
+    errors: list[IngestError] = field(default_factory=list)
+
+    def chunk_counts(self) -> Counter[str]:
+        return Counter(chunk.doc_id for chunk in self.chunks)
 
 
 @dataclass

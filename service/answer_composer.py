@@ -21,9 +21,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from indexer.question_intent import Intent, carries, classify
-from indexer.records import Chunk, Hit
-from service.sentence_splitter import Sentence, split_sentences
+from indexer.backends.base import Analyzer
+from indexer.records import Chunk, Hit, Intent, Query, Sentence
 
 NOT_FOUND = "未在已收录的文件中找到相关规定。以下是最接近的条款，仅供参考。"
 
@@ -73,23 +72,31 @@ class _Candidate:
 
 
 class AnswerComposer:
+    """Composes from the analysed question; text analysis comes from the index's ``Analyzer``.
+
+    ``embed_sentences`` maps sentences to unit vectors and ``embed_question`` gives
+    the question's vector (the one retrieval already computed, when it did).
+    """
+
     def __init__(
         self,
-        lexical_share: Callable[[str, str], float],
+        analyzer: Analyzer,
+        term_weights: Callable[[list[str]], dict[str, float]],
         embed_sentences: Callable[[list[str]], np.ndarray],
-        embed_question: Callable[[str], np.ndarray],
+        embed_question: Callable[[Query], np.ndarray],
         weights: ComposerWeights = ComposerWeights(),
     ) -> None:
-        self.lexical_share = lexical_share
+        self.analyzer = analyzer
+        self.term_weights = term_weights
         self.embed_sentences = embed_sentences
         self.embed_question = embed_question
         self.weights = weights
 
-    def compose(self, question: str, hits: Sequence[Hit], answerable: bool, route_kind: str | None = None) -> Answer:
-        intent = classify(question)
+    def compose(self, query: Query, hits: Sequence[Hit], answerable: bool, route_kind: str | None = None) -> Answer:
+        question, intent = query.text, query.intent
         top = list(hits[: self.weights.passages])
         if not answerable or not top:
-            citations = [Citation(i + 1, h.chunk, first_sentence(h.chunk.text)) for i, h in enumerate(top)]
+            citations = [Citation(i + 1, h.chunk, self.first_sentence(h.chunk.text)) for i, h in enumerate(top)]
             return Answer(question, NOT_FOUND, False, citations, intent.value)
         if route_kind is not None:
             chosen = self._metadata_sentences(top[0], route_kind, intent)
@@ -98,17 +105,21 @@ class AnswerComposer:
         candidates = [
             _Candidate(rank, sentence)
             for rank, hit in enumerate(top)
-            for sentence in split_sentences(hit.chunk.text)
+            for sentence in self.analyzer.sentences(hit.chunk.text)
         ]
         if not candidates:
             return Answer(question, NOT_FOUND, False, [], intent.value)
-        self._score(question, intent, candidates)
+        self._score(query, candidates)
         chosen = self._choose(candidates, intent)
         return self._assemble(question, intent, top, chosen)
 
-    @staticmethod
-    def _metadata_sentences(hit: Hit, route_kind: str, intent: Intent) -> list[_Candidate]:
-        sentences = split_sentences(hit.chunk.text)
+    def first_sentence(self, text: str) -> str:
+        sentences = self.analyzer.sentences(text)
+        return sentences[0].text if sentences else text[:80]
+
+    def _metadata_sentences(self, hit: Hit, route_kind: str, intent: Intent) -> list[_Candidate]:
+        carries = self.analyzer.carries
+        sentences = self.analyzer.sentences(hit.chunk.text)
         if route_kind == "signature":
             picked = [s for s in sentences if _ISSUE_DATE.search(s.text)][:1]
         elif intent == Intent.DOC_NUMBER:
@@ -122,22 +133,31 @@ class AnswerComposer:
             picked = picked[:3]
         return [_Candidate(0, s) for s in picked]
 
-    def _score(self, question: str, intent: Intent, candidates: list[_Candidate]) -> None:
+    def _lexical_share(self, idf: dict[str, float], sentence: str) -> float:
+        """The idf-weighted share of the question's terms that the sentence contains."""
+        total = sum(idf.values())
+        if total <= 0:
+            return 0.0
+        terms = set(self.analyzer.tokens(sentence))
+        return sum(v for t, v in idf.items() if t in terms) / total
+
+    def _score(self, query: Query, candidates: list[_Candidate]) -> None:
         w = self.weights
-        q_vec = self.embed_question(question)
+        idf = self.term_weights(query.tokens)
+        q_vec = self.embed_question(query)
         s_vecs = self.embed_sentences([c.sentence.text for c in candidates])
         dense = s_vecs @ q_vec
         for cand, cos in zip(candidates, dense, strict=True):
             cand.score = (
-                w.lexical * self.lexical_share(question, cand.sentence.text)
+                w.lexical * self._lexical_share(idf, cand.sentence.text)
                 + w.dense * float(cos)
-                + (w.intent if carries(intent, cand.sentence.text) else 0.0)
+                + (w.intent if self.analyzer.carries(query.intent, cand.sentence.text) else 0.0)
                 - (w.bare_heading if _BARE_HEADING.match(cand.sentence.text) else 0.0)
                 - w.rank_decay * cand.hit_rank
             )
 
     def _choose(self, candidates: list[_Candidate], intent: Intent) -> list[_Candidate]:
-        w = self.weights
+        w, carries = self.weights, self.analyzer.carries
         ranked = sorted(candidates, key=lambda c: -c.score)
         best = ranked[0]
         chosen = [best]
@@ -176,14 +196,10 @@ class AnswerComposer:
         for rank, hit in enumerate(top):
             if rank not in numbers:
                 numbers[rank] = len(citations) + 1
-                citations.append(Citation(numbers[rank], hit.chunk, first_sentence(hit.chunk.text)))
+                citations.append(Citation(numbers[rank], hit.chunk, self.first_sentence(hit.chunk.text)))
         return Answer(question, "".join(parts), True, citations, intent.value)
 
 
 def _overlaps(cand: _Candidate, chosen: list[_Candidate]) -> bool:
     return any(cand.sentence.text in c.sentence.text or c.sentence.text in cand.sentence.text for c in chosen)
 
-
-def first_sentence(text: str) -> str:
-    sentences = split_sentences(text)
-    return sentences[0].text if sentences else text[:80]

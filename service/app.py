@@ -15,10 +15,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
 from config import Settings, get_settings
-from indexer.components import open_index
-from indexer.index_store import IndexLoadError
-from indexer.reranker import RerankerLoadError
-from models.manifest import ModelFolderError
+from indexer.backends.factory import BackendUnavailable, open_backend
 from service.answering import Answerer
 from service.api.routes import ask, documents, health, search, widget
 from service.index_holder import IndexHolder
@@ -31,16 +28,17 @@ access_log = logging.getLogger("service.access")
 def _load(app: FastAPI, settings: Settings) -> None:
     started = time.perf_counter()
     try:
-        index = open_index(settings)
-    except (IndexLoadError, ModelFolderError, RerankerLoadError) as exc:
+        index = open_backend(settings)
+    except BackendUnavailable as exc:
         log.error("not ready: %s", exc)
         app.state.index_holder = IndexHolder(None, str(exc))
         app.state.load_error = str(exc)
         return
     app.state.index_holder = IndexHolder(index)
     app.state.load_error = ""
-    log.info("loaded %d documents, %d chunks (%s) in %.1f s", len(index.documents), len(index.chunks),
-             index.encoder.name, time.perf_counter() - started)
+    stats = index.stats()
+    log.info("loaded %d documents, %d chunks (%s, %s) in %.1f s", stats["documents"], stats["chunks"],
+             stats["backend"], stats["encoder"], time.perf_counter() - started)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 
 import httpx
 
 from config import Settings
 from indexer.records import Hit
-from service.answer_composer import Answer, Citation, first_sentence
+from service.answer_composer import Answer, Citation
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,8 @@ class LLMAnswerer:
             lines.append(f"[{n}] 《{c.doc_title}》{c.doc_number} {' › '.join(c.heading_path[1:])}\n{c.text}")
         return "条款：\n" + "\n\n".join(lines) + f"\n\n问题：{question}"
 
-    def answer(self, question: str, hits: list[Hit], fallback: Answer) -> Answer:
+    def answer(self, question: str, hits: list[Hit], fallback: Answer, first_sentence: Callable[[str], str]) -> Answer:
+        """``first_sentence`` quotes a passage in the citation list (the composer's own rule)."""
         try:
             response = self.client.post(
                 "/v1/chat/completions",

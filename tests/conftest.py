@@ -52,7 +52,7 @@ def test_settings(tmp_path_factory, model_dir):
 
 @pytest.fixture(scope="session")
 def gazette_ingest():
-    from indexer.pipeline import ingest
+    from indexer.ingest.pipeline import ingest
 
     result = ingest([GAZETTE])
     assert not result.errors, result.errors
@@ -62,7 +62,7 @@ def gazette_ingest():
 @pytest.fixture(scope="session")
 def gazette_index(test_settings, onnx_encoder, gazette_ingest):
     """The real gazette indexed with the default encoder (read-only for tests)."""
-    from indexer.local_index import LocalIndex
+    from indexer.backends.local import LocalIndex
 
     index = LocalIndex(test_settings.index_dir, test_settings, onnx_encoder)
     index.build(gazette_ingest.documents, gazette_ingest.chunks)

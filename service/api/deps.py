@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Header, HTTPException, Request
 
 from config import Settings
-from indexer.local_index import LocalIndex
+from indexer.backends.base import IndexBackend
 from service.answering import Answerer
 from service.index_holder import IndexHolder, IndexUnavailable
 
@@ -21,7 +21,7 @@ def get_holder(request: Request) -> IndexHolder:
     return request.app.state.index_holder
 
 
-def get_index(holder: Annotated[IndexHolder, Depends(get_holder)]) -> LocalIndex:
+def get_index(holder: Annotated[IndexHolder, Depends(get_holder)]) -> IndexBackend:
     try:
         return holder.current
     except IndexUnavailable as exc:
@@ -43,7 +43,7 @@ def require_admin(
 
 
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
-IndexDep = Annotated[LocalIndex, Depends(get_index)]
+IndexDep = Annotated[IndexBackend, Depends(get_index)]
 HolderDep = Annotated[IndexHolder, Depends(get_holder)]
 AnswererDep = Annotated[Answerer, Depends(get_answerer)]
 AdminDep = Annotated[None, Depends(require_admin)]

@@ -5,8 +5,8 @@ import pytest
 
 from evaluation.gold import read_gold
 from evaluation.retrieval_eval import evaluate_mode
-from indexer.local_index import LocalIndex
-from indexer.passage_text import dense_text
+from indexer.backends.local import LocalIndex
+from indexer.retrieval.passage_text import dense_text
 from tests.conftest import DEV_SET
 
 pytestmark = pytest.mark.slow

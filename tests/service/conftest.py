@@ -14,7 +14,7 @@ def client(test_settings, gazette_index):
 @pytest.fixture()
 def writable_client(tmp_path, test_settings, gazette_index):
     """An app over a private copy of the index, for upload and delete."""
-    from indexer.local_index import LocalIndex
+    from indexer.backends.local import LocalIndex
 
     settings = test_settings.model_copy(update={"index_dir": tmp_path / "idx"})
     private = LocalIndex(settings.index_dir, settings, gazette_index.encoder)

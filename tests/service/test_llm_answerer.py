@@ -4,6 +4,7 @@ import httpx
 
 from config import Settings
 from indexer.records import Chunk, Hit
+from indexer.text.sentences import split_sentences
 from service.answer_composer import Answer
 from service.llm_answerer import LLMAnswerer
 
@@ -13,6 +14,10 @@ def _hits() -> list[Hit]:
     chunk = Chunk("c1", "d1", "民生十件实事的通知", "青政办〔2017〕13号", "青海省人民政府办公厅", "2017-01-26",
                   ["民生十件实事的通知", "（四）完善社会保障制度"], text, 0, len(text))
     return [Hit(chunk, 1.0, 1.0, 0.9)]
+
+
+def _first_sentence(text: str) -> str:
+    return split_sentences(text)[0].text
 
 
 FALLBACK = Answer("q", "extractive[1]", True, [])
@@ -34,13 +39,13 @@ def _reply(text: str):
 
 
 def test_generated_answer_keeps_valid_markers_and_drops_dangling_ones():
-    answer = _answerer(_reply("每月提高15元[1]，达到155元[3]。")).answer("涨多少", _hits(), FALLBACK)
+    answer = _answerer(_reply("每月提高15元[1]，达到155元[3]。")).answer("涨多少", _hits(), FALLBACK, _first_sentence)
     assert answer.answer == "每月提高15元[1]，达到155元。"
     assert answer.citations[0].n == 1 and answer.citations[0].chunk.chunk_id == "c1"
 
 
 def test_answer_without_any_valid_marker_falls_back():
-    assert _answerer(_reply("提高了15元。")).answer("涨多少", _hits(), FALLBACK) is FALLBACK
+    assert _answerer(_reply("提高了15元。")).answer("涨多少", _hits(), FALLBACK, _first_sentence) is FALLBACK
 
 
 def test_http_errors_and_timeouts_fall_back():
@@ -54,4 +59,4 @@ def test_http_errors_and_timeouts_fall_back():
         return httpx.Response(200, json={"unexpected": True})
 
     for handler in (server_error, timeout, garbage):
-        assert _answerer(handler).answer("涨多少", _hits(), FALLBACK) is FALLBACK
+        assert _answerer(handler).answer("涨多少", _hits(), FALLBACK, _first_sentence) is FALLBACK

@@ -9,9 +9,8 @@ from fastapi import APIRouter, File, HTTPException, UploadFile
 from fastapi import Path as PathParam
 from starlette.concurrency import run_in_threadpool
 
-from indexer.loaders import SUPPORTED_SUFFIXES
-from indexer.local_index import LocalIndex
-from indexer.pipeline import ingest
+from indexer.backends.base import IndexBackend
+from indexer.backends.factory import SUPPORTED_SUFFIXES, ingest_files
 from indexer.records import Chunk, Document
 from service.api.deps import AdminDep, HolderDep, IndexDep, SettingsDep
 from service.schemas import ChunkContext, ChunkOut, DeleteResponse, DocumentDetail, DocumentSummary, UploadResponse
@@ -33,15 +32,13 @@ def _chunk_out(chunk: Chunk) -> ChunkOut:
 
 @router.get("/v1/documents", response_model=list[DocumentSummary])
 def list_documents(index: IndexDep) -> list[DocumentSummary]:
-    counts: dict[str, int] = {}
-    for chunk in index.chunks:
-        counts[chunk.doc_id] = counts.get(chunk.doc_id, 0) + 1
-    return [_summary(d, counts.get(d.doc_id, 0)) for d in index.documents.values()]
+    counts = index.chunk_counts()
+    return [_summary(d, counts.get(d.doc_id, 0)) for d in index.list_documents()]
 
 
 @router.get("/v1/documents/{doc_id}", response_model=DocumentDetail, responses={404: {"description": "unknown id"}})
 def get_document(doc_id: IdParam, index: IndexDep) -> DocumentDetail:
-    doc = index.documents.get(doc_id)
+    doc = index.document(doc_id)
     if doc is None:
         raise HTTPException(status_code=404, detail=f"no document with id {doc_id!r}")
     chunks = index.doc_chunks(doc_id)
@@ -88,15 +85,12 @@ async def upload_documents(
             path = Path(tmp) / name
             path.write_bytes(await _read_limited(upload, settings.max_upload_bytes))
             paths.append(path)
-        result = await run_in_threadpool(
-            ingest, paths, max_chars=settings.chunk_max_chars, min_chars=settings.chunk_min_chars,
-            max_bytes=settings.max_upload_bytes,
-        )
+        result = await run_in_threadpool(ingest_files, paths, settings, settings.max_upload_bytes)
     errors = [f"{Path(e.source).name}: {e.message}" for e in result.errors]
     if not result.documents:
         raise HTTPException(status_code=422, detail="no document could be read: " + "; ".join(errors))
 
-    def apply(index: LocalIndex) -> None:
+    def apply(index: IndexBackend) -> None:
         index.add(result.documents, result.chunks)
 
     await run_in_threadpool(holder.update, apply)
@@ -110,7 +104,7 @@ async def upload_documents(
 @router.delete("/v1/documents/{doc_id}", response_model=DeleteResponse, responses={401: {}, 403: {}, 404: {}})
 async def delete_document(doc_id: IdParam, _: AdminDep, holder: HolderDep) -> DeleteResponse:
     started = time.perf_counter()
-    if doc_id not in holder.current.documents:
+    if holder.current.document(doc_id) is None:
         raise HTTPException(status_code=404, detail=f"no document with id {doc_id!r}")
     await run_in_threadpool(holder.update, lambda index: index.remove([doc_id]))
     return DeleteResponse(deleted=doc_id, took_ms=round((time.perf_counter() - started) * 1000, 2))

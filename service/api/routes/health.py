@@ -17,9 +17,9 @@ def readyz(request: Request) -> JSONResponse:
     holder = request.app.state.index_holder
     if not holder.ready:
         return JSONResponse({"status": "not ready", "reason": request.app.state.load_error}, status_code=503)
-    index = holder.current
-    return JSONResponse({"status": "ready", "encoder": index.encoder.name, "documents": len(index.documents),
-                         "chunks": len(index.chunks)})
+    stats = holder.current.stats()
+    return JSONResponse({"status": "ready", "backend": stats["backend"], "encoder": stats["encoder"],
+                         "documents": stats["documents"], "chunks": stats["chunks"]})
 
 
 @router.get("/metrics", response_class=Response)

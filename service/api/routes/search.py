@@ -7,7 +7,6 @@ from starlette.concurrency import run_in_threadpool
 
 from indexer.records import SearchFilters
 from service.api.deps import IndexDep
-from service.highlighter import highlight_spans
 from service.schemas import Filters, SearchHit, SearchRequest, SearchResponse
 
 router = APIRouter(tags=["search"])
@@ -21,13 +20,13 @@ def to_filters(filters: Filters | None) -> SearchFilters | None:
 async def search(body: SearchRequest, index: IndexDep) -> SearchResponse:
     started = time.perf_counter()
     weights = (body.weights.bm25, body.weights.dense) if body.weights else None
-    result = await run_in_threadpool(index.search, body.query, body.top_k, body.mode, to_filters(body.filters), weights)
-    terms = index.tokenizer(body.query)
+    query = index.analyzer.analyse(body.query)
+    result = await run_in_threadpool(index.search, query, body.top_k, body.mode, to_filters(body.filters), weights)
     hits = [
         SearchHit(
             chunk_id=h.chunk.chunk_id, doc_id=h.chunk.doc_id, doc_title=h.chunk.doc_title,
             doc_number=h.chunk.doc_number, date=h.chunk.date, heading_path=h.chunk.heading_path, text=h.chunk.text,
-            highlights=highlight_spans(h.chunk.text, terms), score=h.score, bm25_score=h.bm25_score,
+            highlights=index.analyzer.highlight(h.chunk.text, query.tokens), score=h.score, bm25_score=h.bm25_score,
             dense_score=h.dense_score,
         )
         for h in result.hits

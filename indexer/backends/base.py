@@ -1,0 +1,95 @@
+"""The one interface an index backend implements; the service depends only on this.
+
+A backend holds documents and clause chunks and answers searches over them.
+Everything the service reads (documents, a chunk with its neighbours, a
+document's chunks) and writes (versioned updates) goes through these methods,
+so the local folder backend and a Milvus backend are interchangeable.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from indexer.records import Chunk, Document, Intent, Query, SearchFilters, SearchResult, Sentence
+
+
+class BackendUnavailable(RuntimeError):
+    """The index (or what it needs) cannot be opened; the message says how to repair it."""
+
+
+class Analyzer(Protocol):
+    """The text analysis bound to one index (its tokenizer and corpus dictionary)."""
+
+    def analyse(self, text: str) -> Query:
+        """A query record: normal form, tokens, intent; computed once per request."""
+
+    def tokens(self, text: str) -> list[str]:
+        """The index's tokens for ``text`` (normalized form)."""
+
+    def carries(self, intent: Intent, text: str) -> bool:
+        """Whether ``text`` holds the kind of fact ``intent`` asks for."""
+
+    def sentences(self, text: str) -> list[Sentence]:
+        """Sentences with exact offsets into ``text``."""
+
+    def highlight(self, text: str, terms: list[str]) -> list[tuple[int, int]]:
+        """[start, end) offsets in ``text`` of the given (normalized) terms."""
+
+
+@runtime_checkable
+class IndexBackend(Protocol):
+    analyzer: Analyzer
+
+    # ---- reading ----------------------------------------------------------------
+    def search(
+        self,
+        query: Query | str,
+        top_k: int = 10,
+        mode: str = "hybrid",
+        filters: SearchFilters | None = None,
+        weights: tuple[float, float] | None = None,
+    ) -> SearchResult:
+        """Ranked chunks; ``weights`` overrides (bm25, dense) fusion weights. A string is analysed first."""
+
+    def embed_query(self, query: Query) -> np.ndarray:
+        """The query's vector (kept on the record, so a request encodes at most once)."""
+
+    def embed_sentences(self, texts: list[str]) -> np.ndarray:
+        """Unit vectors of answer sentences, rows in the order given."""
+
+    def term_weights(self, terms: list[str]) -> dict[str, float]:
+        """idf of each indexed term (unknown terms left out)."""
+
+    def list_documents(self) -> list[Document]:
+        """Every document, in index order."""
+
+    def document(self, doc_id: str) -> Document | None: ...
+
+    def chunk(self, chunk_id: str) -> Chunk | None: ...
+
+    def neighbours(self, chunk_id: str, width: int = 1) -> tuple[list[Chunk], list[Chunk]]:
+        """Up to ``width`` chunks before and after, within the same document."""
+
+    def doc_chunks(self, doc_id: str) -> list[Chunk]:
+        """A document's chunks in reading order."""
+
+    def chunk_counts(self) -> dict[str, int]:
+        """Chunks per doc_id."""
+
+    def stats(self) -> dict[str, Any]:
+        """Counts and build facts for health checks and reports (includes ``encoder``)."""
+
+    # ---- writing ----------------------------------------------------------------
+    def build(self, documents: list[Document], chunks: list[Chunk], show_progress: bool = False) -> None:
+        """Replace the whole index with these documents."""
+
+    def add(self, documents: list[Document], chunks: list[Chunk], show_progress: bool = False) -> None:
+        """Add documents; a document whose doc_id exists is replaced."""
+
+    def remove(self, doc_ids: list[str]) -> list[str]:
+        """Delete documents; returns the ids that were present."""
+
+    def begin_update(self) -> IndexBackend:
+        """The backend to apply one update to while this one keeps serving; serve it once the update returns."""

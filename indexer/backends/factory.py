@@ -1,0 +1,59 @@
+"""Wiring from the settings: the encoder, the optional reranker, the backend, the ingestion entry.
+
+The service and the CLI build everything they need here, so a second backend is a
+new module plus one branch in ``open_backend``/``new_backend``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from config import Settings
+from indexer.backends.base import BackendUnavailable, IndexBackend
+from indexer.backends.local import LocalIndex
+from indexer.ingest.loaders import SUPPORTED_SUFFIXES
+from indexer.ingest.pipeline import ingest
+from indexer.records import IngestResult
+from indexer.retrieval.reranker import CrossEncoderReranker, RerankerLoadError
+from models.encoder import Encoder, load_encoder
+from models.manifest import ModelFolderError
+
+__all__ = [
+    "SUPPORTED_SUFFIXES", "BackendUnavailable", "IndexBackend", "encoder_from_settings", "ingest_files",
+    "new_backend", "open_backend", "reranker_from_settings",
+]
+
+
+def encoder_from_settings(settings: Settings) -> Encoder:
+    return load_encoder(settings.encoder, settings.model_dir, settings.encoder_threads, settings.encoder_batch_size)
+
+
+def reranker_from_settings(settings: Settings) -> CrossEncoderReranker | None:
+    return CrossEncoderReranker(settings.reranker_dir) if settings.reranker_dir else None
+
+
+def open_backend(settings: Settings, index_dir: Path | None = None, encoder: Encoder | None = None) -> IndexBackend:
+    """The configured index, opened for serving and updates.
+
+    Raises ``BackendUnavailable`` (with the repair in its message) when the index, the
+    model folder or the reranker cannot be loaded.
+    """
+    try:
+        encoder = encoder or encoder_from_settings(settings)
+        reranker = reranker_from_settings(settings)
+    except (ModelFolderError, RerankerLoadError) as exc:
+        raise BackendUnavailable(str(exc)) from exc
+    return LocalIndex.open(index_dir or settings.index_dir, settings, encoder, reranker)
+
+
+def new_backend(settings: Settings, index_dir: Path | None = None, encoder: Encoder | None = None) -> IndexBackend:
+    """An empty index of the configured kind, to ``build`` into."""
+    encoder = encoder or encoder_from_settings(settings)
+    return LocalIndex(index_dir or settings.index_dir, settings, encoder, reranker_from_settings(settings))
+
+
+def ingest_files(paths: Iterable[str | Path], settings: Settings, max_bytes: int | None = None) -> IngestResult:
+    """Files → documents and clause chunks with the configured chunk sizes; one error per bad file."""
+    return ingest(paths, max_chars=settings.chunk_max_chars, min_chars=settings.chunk_min_chars,
+                  **({"max_bytes": max_bytes} if max_bytes else {}))

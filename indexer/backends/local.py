@@ -1,0 +1,304 @@
+"""The single-machine index backend: BM25 + faiss in one folder (see local_store)."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import logging
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from config import Settings
+from indexer.backends import local_store as index_store
+from indexer.backends.local_store import IndexLoadError, IndexManifest
+from indexer.records import Chunk, Document, Query, SearchFilters, SearchResult
+from indexer.retrieval.bm25_index import BM25Index, BM25Params
+from indexer.retrieval.confidence import ConfidenceModel
+from indexer.retrieval.dense_index import DenseIndex
+from indexer.retrieval.embedding_cache import EmbeddingCache
+from indexer.retrieval.metadata_router import MetadataRouter
+from indexer.retrieval.passage_text import bm25_text, dense_text
+from indexer.retrieval.retriever import Retriever
+from indexer.text.analyzer import TextAnalyzer
+from indexer.text.tokenizer import ChineseTokenizer, extract_user_terms
+
+log = logging.getLogger(__name__)
+
+
+def _doc_hash(doc: Document, chunks: list[Chunk]) -> str:
+    digest = hashlib.sha256(doc.text.encode())
+    for chunk in chunks:
+        digest.update(chunk.chunk_id.encode())
+    return digest.hexdigest()[:16]
+
+
+class LocalIndex:
+    """Implements ``IndexBackend``. Writes go to a new version folder, then swap in."""
+
+    def __init__(self, index_dir: Path, settings: Settings, encoder, reranker=None) -> None:
+        self.index_dir = Path(index_dir)
+        self.settings = settings
+        self.encoder = encoder
+        self.reranker = reranker
+        self.cache = EmbeddingCache(settings.embedding_cache_dir / "embeddings.sqlite")
+        self.documents: dict[str, Document] = {}
+        self.chunks: list[Chunk] = []
+        self.user_terms: list[str] = []
+        self.tokenizer = ChineseTokenizer()
+        self.analyzer = TextAnalyzer(self.tokenizer)
+        self.bm25 = BM25Index.build([], BM25Params())
+        self.dense = DenseIndex(np.zeros((0, encoder.dim), dtype=np.float32), settings.hnsw_threshold)
+        self.manifest: IndexManifest | None = None
+        self._rows_by_id: dict[str, int] = {}
+        self._retriever: Retriever | None = None
+
+    # ---- loading ----------------------------------------------------------------
+    @classmethod
+    def open(cls, index_dir: Path, settings: Settings, encoder, reranker=None) -> LocalIndex:
+        folder, manifest = index_store.read_manifest(index_dir)
+        if manifest.encoder != encoder.name:
+            raise IndexLoadError(
+                f"{index_dir} was built with encoder {manifest.encoder}, but the configured encoder is "
+                f"{encoder.name}; its vectors would not match. Rebuild the index "
+                f"(`python -m indexer build ... --index {index_dir}`) or set ENCODER to the one it was built with."
+            )
+        index = cls(index_dir, settings, encoder, reranker)
+        try:
+            index.documents = {
+                d["doc_id"]: Document(**d) for d in map(json.loads, _lines(folder / "documents.jsonl"))
+            }
+            index.chunks = [Chunk.from_dict(json.loads(line)) for line in _lines(folder / "chunks.jsonl")]
+            index.user_terms = json.loads((folder / "user_terms.json").read_text())
+            index.bm25 = BM25Index.load(folder / "bm25")
+            index.dense = DenseIndex.load(folder / "dense", settings.hnsw_threshold)
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise IndexLoadError(f"{index_dir} is damaged ({exc}); rebuild the index") from None
+        if not (len(index.chunks) == index.bm25.n_docs == index.dense.n_vectors == manifest.chunk_count):
+            raise IndexLoadError(f"{index_dir} is inconsistent (row counts differ); rebuild the index")
+        index.tokenizer = ChineseTokenizer(index.user_terms)
+        index.analyzer = TextAnalyzer(index.tokenizer)
+        index.manifest = manifest
+        index._reindex_rows()
+        return index
+
+    # ---- IndexBackend -----------------------------------------------------------
+    def build(self, documents: list[Document], chunks: list[Chunk], show_progress: bool = False) -> None:
+        started = time.perf_counter()
+        self.documents = {}
+        self.chunks = []
+        self.user_terms = extract_user_terms(d.text for d in documents)
+        self.tokenizer = ChineseTokenizer(self.user_terms)
+        self.analyzer = TextAnalyzer(self.tokenizer)
+        self.bm25 = BM25Index.build([], BM25Params())
+        self.dense = DenseIndex(np.zeros((0, self.encoder.dim), dtype=np.float32), self.settings.hnsw_threshold)
+        self._append(documents, chunks, show_progress)
+        self._save(time.perf_counter() - started)
+
+    def add(self, documents: list[Document], chunks: list[Chunk], show_progress: bool = False) -> None:
+        started = time.perf_counter()
+        replaced = [d.doc_id for d in documents if d.doc_id in self.documents]
+        self._drop(replaced)
+        new_terms = set(extract_user_terms(d.text for d in documents)) - set(self.user_terms)
+        if new_terms:
+            self.user_terms = sorted(set(self.user_terms) | new_terms)
+            self.tokenizer = ChineseTokenizer(self.user_terms)
+            self.analyzer = TextAnalyzer(self.tokenizer)
+        self._append(documents, chunks, show_progress)
+        self._save(time.perf_counter() - started)
+
+    def remove(self, doc_ids: list[str]) -> list[str]:
+        present = [d for d in doc_ids if d in self.documents]
+        if present:
+            started = time.perf_counter()
+            self._drop(present)
+            self._save(time.perf_counter() - started)
+        return present
+
+    def search(
+        self,
+        query: Query | str,
+        top_k: int = 10,
+        mode: str = "hybrid",
+        filters: SearchFilters | None = None,
+        weights: tuple[float, float] | None = None,
+    ) -> SearchResult:
+        if isinstance(query, str):
+            query = self.analyzer.analyse(query)
+        return self.retriever.search(query, top_k, mode, filters, weights)
+
+    def embed_query(self, query: Query) -> np.ndarray:
+        return self.retriever.embed(query)
+
+    def embed_sentences(self, texts: list[str]) -> np.ndarray:
+        return self.encoder.encode_passages(texts)
+
+    def term_weights(self, terms: list[str]) -> dict[str, float]:
+        ids = self.bm25.term_ids
+        return {t: float(self.bm25.idf[ids[t]]) for t in terms if t in ids}
+
+    def list_documents(self) -> list[Document]:
+        return list(self.documents.values())
+
+    def document(self, doc_id: str) -> Document | None:
+        return self.documents.get(doc_id)
+
+    def chunk_counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for chunk in self.chunks:
+            counts[chunk.doc_id] = counts.get(chunk.doc_id, 0) + 1
+        return counts
+
+    def begin_update(self) -> LocalIndex:
+        """A copy to write while this one serves; every write publishes a new version folder."""
+        return self.copy()
+
+    def stats(self) -> dict[str, Any]:
+        manifest = asdict(self.manifest) if self.manifest else {}
+        manifest.pop("files", None)
+        return manifest | {
+            "backend": "local",
+            "encoder": self.encoder.name,
+            "documents": len(self.documents),
+            "chunks": len(self.chunks),
+            "vocabulary": len(self.bm25.vocab),
+            "dense_index": self.dense.kind,
+            "memory_bytes": self.memory_bytes(),
+        }
+
+    # ---- helpers ----------------------------------------------------------------
+    def copy(self) -> LocalIndex:
+        """An independent copy to update while this one keeps serving searches."""
+        clone = copy.copy(self)
+        clone.documents = dict(self.documents)
+        clone.chunks = list(self.chunks)
+        clone.bm25 = copy.deepcopy(self.bm25)
+        clone.dense = DenseIndex(self.dense.vectors.copy(), self.settings.hnsw_threshold)
+        clone._rows_by_id = dict(self._rows_by_id)
+        clone._retriever = None
+        return clone
+
+    def with_reranker(self, reranker) -> LocalIndex:
+        """A view of this index (same data) whose searches go through ``reranker``."""
+        view = copy.copy(self)
+        view.reranker, view._retriever = reranker, None
+        return view
+
+    @property
+    def retriever(self) -> Retriever:
+        if self._retriever is None:
+            s = self.settings
+            self._retriever = Retriever(
+                self.chunks, self.bm25, self.dense, self.tokenizer, self.encoder,
+                fusion=s.fusion, weights=(s.bm25_weight, s.dense_weight), rrf_k=s.rrf_k,
+                candidate_k=s.candidate_k,
+                confidence=ConfidenceModel.load(s.confidence_model).with_threshold(s.confidence_threshold),
+                reranker=self.reranker,
+                router=MetadataRouter(list(self.documents.values()), self.chunks, self.tokenizer),
+                answer_type_boost=s.answer_type_boost,
+            )
+        return self._retriever
+
+    def chunk(self, chunk_id: str) -> Chunk | None:
+        row = self._rows_by_id.get(chunk_id)
+        return None if row is None else self.chunks[row]
+
+    def neighbours(self, chunk_id: str, width: int = 1) -> tuple[list[Chunk], list[Chunk]]:
+        row = self._rows_by_id[chunk_id]
+        doc_id = self.chunks[row].doc_id
+        before = [c for c in self.chunks[max(0, row - width) : row] if c.doc_id == doc_id]
+        after = [c for c in self.chunks[row + 1 : row + 1 + width] if c.doc_id == doc_id]
+        return before, after
+
+    def doc_chunks(self, doc_id: str) -> list[Chunk]:
+        return [c for c in self.chunks if c.doc_id == doc_id]
+
+    def memory_bytes(self) -> int:
+        """Bytes held by the index structures (term matrices, vectors, faiss copy, chunk text)."""
+        matrices = self.bm25.nbytes
+        vectors = self.dense.vectors.nbytes
+        faiss_copy = vectors  # both faiss index kinds store the vectors again (HNSW adds its graph)
+        text = sum(len(c.text.encode("utf-8")) for c in self.chunks)
+        return int(matrices + vectors + faiss_copy + text)
+
+    def _append(self, documents: list[Document], chunks: list[Chunk], show_progress: bool) -> None:
+        known = {d.doc_id for d in documents}
+        stray = {c.doc_id for c in chunks} - known
+        if stray:
+            raise ValueError(f"chunks refer to documents not given: {sorted(stray)[:5]}")
+        vectors = self.cache.embed(
+            self.encoder.name,
+            [dense_text(c) for c in chunks],
+            lambda texts: self.encoder.encode_passages(texts, show_progress=show_progress),
+            self.encoder.dim,
+        )
+        self.bm25.add([self.tokenizer(bm25_text(c)) for c in chunks])
+        self.dense.add(vectors)
+        self.documents.update({d.doc_id: d for d in documents})
+        self.chunks.extend(chunks)
+        self._reindex_rows()
+
+    def _drop(self, doc_ids: list[str]) -> None:
+        if not doc_ids:
+            return
+        gone = set(doc_ids)
+        rows = [i for i, c in enumerate(self.chunks) if c.doc_id in gone]
+        self.bm25.remove(rows)
+        self.dense.remove(np.asarray(rows, dtype=np.int64))
+        self.chunks = [c for c in self.chunks if c.doc_id not in gone]
+        for doc_id in gone:
+            self.documents.pop(doc_id, None)
+        self._reindex_rows()
+
+    def _reindex_rows(self) -> None:
+        self._rows_by_id = {c.chunk_id: i for i, c in enumerate(self.chunks)}
+        self._retriever = None
+
+    def fingerprint(self) -> str:
+        by_doc: dict[str, list[Chunk]] = {}
+        for chunk in self.chunks:
+            by_doc.setdefault(chunk.doc_id, []).append(chunk)
+        return index_store.corpus_fingerprint(
+            {doc_id: _doc_hash(doc, by_doc.get(doc_id, [])) for doc_id, doc in self.documents.items()}
+        )
+
+    def _save(self, seconds: float) -> None:
+        version = index_store.new_version_folder(self.index_dir)
+        try:
+            with open(version / "documents.jsonl", "w", encoding="utf-8") as fh:
+                for doc in self.documents.values():
+                    fh.write(json.dumps(doc.to_dict(), ensure_ascii=False) + "\n")
+            with open(version / "chunks.jsonl", "w", encoding="utf-8") as fh:
+                for chunk in self.chunks:
+                    fh.write(json.dumps(chunk.to_dict(), ensure_ascii=False) + "\n")
+            (version / "user_terms.json").write_text(json.dumps(self.user_terms, ensure_ascii=False))
+            self.bm25.save(version / "bm25")
+            self.dense.save(version / "dense")
+            s = self.settings
+            manifest = IndexManifest(
+                format_version=index_store.INDEX_FORMAT_VERSION,
+                encoder=self.encoder.name,
+                model_checksum=self.encoder.name.split(":", 1)[-1],
+                corpus_fingerprint=self.fingerprint(),
+                doc_count=len(self.documents),
+                chunk_count=len(self.chunks),
+                built_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                build_seconds=round(seconds, 3),
+                dense_kind=self.dense.kind,
+                settings={"chunk_max_chars": s.chunk_max_chars, "chunk_min_chars": s.chunk_min_chars,
+                          "bm25": asdict(self.bm25.params), "hnsw_threshold": s.hnsw_threshold},
+            )
+            index_store.finalize_manifest(version, manifest)
+            index_store.publish(self.index_dir, version)
+        except BaseException:
+            index_store.discard(version)
+            raise
+        self.manifest = manifest
+
+
+def _lines(path: Path) -> list[str]:
+    return [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]

@@ -1,0 +1,1 @@
+"""Files → documents → clause chunks: loaders, normalizer, segmenter, clause splitter, pipeline."""

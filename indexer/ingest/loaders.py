@@ -1,0 +1,392 @@
+"""Turn input files into decoded text (`SourceText`), one bad file never stopping the rest.
+
+Chinese government files come as UTF-8, GB18030/GBK or UTF-16 text, HTML pages, .docx and
+text PDFs, or as a JSONL bulk export (``{"id", "title", "text", ...metadata}``, one record a
+line). Each failure becomes a `LoadError` naming the file, so a caller can report it and go on.
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+import json
+import logging
+import re
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from indexer.records import IngestError as LoadError
+from indexer.records import SourceText
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MAX_BYTES = 50 * 1024 * 1024
+TEXT_SUFFIXES = (".txt", ".text", ".md", ".markdown")
+HTML_SUFFIXES = (".html", ".htm", ".xhtml")
+SUPPORTED_SUFFIXES = (*TEXT_SUFFIXES, *HTML_SUFFIXES, ".docx", ".pdf", ".jsonl")
+
+_MAGIC = (
+    (b"%PDF-", "a PDF"),
+    (b"PK\x03\x04", "a ZIP archive (e.g. .docx/.xlsx)"),
+    (b"\xd0\xcf\x11\xe0", "an OLE file (e.g. .doc/.xls)"),
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"\x7fELF", "an executable"),
+    (b"MZ", "an executable"),
+    (b"\x1f\x8b", "a gzip archive"),
+    (b"Rar!", "a RAR archive"),
+    (b"7z\xbc\xaf", "a 7z archive"),
+)
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+# control characters, private-use code points, non-characters: signs of a wrong decoding
+# characters that ordinary Chinese or English text is made of; the rest counts against a decoding
+_NOT_TEXT = re.compile(r"[^\u4e00-\u9fff\u3000-\u303f\uff00-\uffef\u2010-\u2027\u00b7\x20-\x7e\s]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+_IMPLAUSIBLE = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f\ue000-\uf8ff\ufdd0-\ufdef\ufeff\ufff0-\uffff]")
+
+
+class LoaderError(Exception):
+    """Raised inside a loader; becomes a `LoadError` for its file."""
+
+
+def load_sources(
+    paths: Iterable[str | Path], max_bytes: int = DEFAULT_MAX_BYTES
+) -> tuple[list[SourceText], list[LoadError]]:
+    """Load every path (a directory means the supported files under it, sorted)."""
+    sources: list[SourceText] = []
+    errors: list[LoadError] = []
+    for path in _expand(paths):
+        try:
+            loaded = load_file(path, max_bytes=max_bytes)
+        except LoaderError as exc:
+            errors.append(LoadError(str(path), str(exc)))
+            continue
+        for item in loaded:
+            (errors if isinstance(item, LoadError) else sources).append(item)
+    return sources, errors
+
+
+def load_file(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES) -> list[SourceText | LoadError]:
+    """Load one file; a JSONL file gives one item per line (a `LoadError` for a bad line)."""
+    path = Path(path)
+    if not path.exists():
+        raise LoaderError("no such file or directory")
+    if not path.is_file():
+        raise LoaderError("not a regular file")
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        hint = " (save it as .docx)" if suffix == ".doc" else ""
+        kind = f"'{suffix}'" if suffix else "(no extension)"
+        raise LoaderError(f"unsupported file type {kind}{hint}; supported: {', '.join(SUPPORTED_SUFFIXES)}")
+    try:
+        size = path.stat().st_size
+        if size == 0:
+            raise LoaderError("empty file")
+        if size > max_bytes:
+            raise LoaderError(f"file too large ({size:,} bytes; limit {max_bytes:,})")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise LoaderError(f"cannot read: {exc.strerror or exc}") from exc
+    loader = _LOADERS[suffix]
+    try:
+        return loader(str(path), data)
+    except LoaderError:
+        raise
+    except Exception as exc:  # a third-party parser failing on a malformed file
+        log.debug("loader failed on %s", path, exc_info=True)
+        raise LoaderError(f"cannot read {suffix[1:]} file: {exc.__class__.__name__}: {exc}") from exc
+
+
+def decode_bytes(data: bytes) -> tuple[str, str]:
+    """Decode text bytes: BOM, UTF-16 without BOM, UTF-8, GB18030, then a statistical guess."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            try:
+                return _checked(data[len(bom):].decode(encoding), encoding)
+            except UnicodeDecodeError as exc:
+                raise LoaderError(f"undecodable text (has a {encoding} byte-order mark but is not {encoding})") from exc
+    utf16 = _guess_utf16(data)
+    if utf16:
+        try:
+            return _checked(data.decode(utf16), utf16)
+        except (UnicodeDecodeError, LoaderError):
+            pass
+    kind = _magic_kind(data)
+    if kind or b"\x00" in data[:8192]:
+        raise LoaderError(f"binary content ({kind or 'contains NUL bytes'}), not text")
+    for encoding, strict in (("utf-8", False), ("gb18030", True)):
+        try:
+            return _checked(data.decode(encoding), encoding, strict)
+        except (UnicodeDecodeError, LoaderError):
+            continue
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is not None and best.encoding:
+        try:
+            return _checked(str(best), best.encoding, strict=True)
+        except LoaderError:
+            pass
+    raise LoaderError("undecodable text (not UTF-8, GB18030/GBK or UTF-16)")
+
+
+def _checked(text: str, encoding: str, strict: bool = True) -> tuple[str, str]:
+    """Reject a decoding that yields control, private-use or non-characters.
+
+    A strict UTF-8 decode is strong evidence by itself, so there only control characters
+    count; a legacy encoding decodes almost anything, so there one odd character is enough
+    in a short text.
+    """
+    sample = text[:20000]
+    pattern = _IMPLAUSIBLE if strict else _CONTROL
+    limit = len(sample) // 200 if strict else max(2, len(sample) // 100)
+    if sample and len(pattern.findall(sample)) > limit:
+        raise LoaderError(f"undecodable text (as {encoding} it is full of control or private-use characters)")
+    return text, encoding
+
+
+def _guess_utf16(data: bytes) -> str:
+    """UTF-16 without a byte-order mark: NUL bytes present and one byte order reads as text."""
+    sample = data[:4096]
+    if len(data) % 2 or b"\x00" not in sample:
+        return ""
+    best, best_odd = "", 0.05
+    for encoding in ("utf-16-le", "utf-16-be"):
+        try:
+            text = sample.decode(encoding, errors="strict")
+        except UnicodeDecodeError:
+            continue
+        odd = len(_NOT_TEXT.findall(text)) / max(1, len(text))
+        if odd < best_odd:
+            best, best_odd = encoding, odd
+    return best
+
+
+def _magic_kind(data: bytes) -> str:
+    return next((kind for magic, kind in _MAGIC if data.startswith(magic)), "")
+
+
+def _require_text(source: str, text: str) -> str:
+    if not text.strip():
+        raise LoaderError("empty file (no text)")
+    return text
+
+
+def _load_text(source: str, data: bytes) -> list[SourceText | LoadError]:
+    text, encoding = decode_bytes(data)
+    fmt = "markdown" if source.lower().endswith((".md", ".markdown")) else "text"
+    if fmt == "markdown":
+        text = _strip_markdown(text)
+    return [SourceText(source, _require_text(source, text), encoding, fmt)]
+
+
+def _strip_markdown(text: str) -> str:
+    """Drop markdown syntax other than ``**emphasis**`` (the normalizer reads lead-ins from it)."""
+    text = re.sub(r"^\s{0,3}#{1,6}\s*", "", text, flags=re.M)
+    text = re.sub(r"!\[[^\]]*\]\([^)]*\)", "", text)
+    text = re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", text)
+    text = re.sub(r"^\s*>\s?", "", text, flags=re.M)
+    text = re.sub(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$", "", text, flags=re.M)
+    return re.sub(
+        r"^\s*\|(.*)\|\s*$", lambda m: "\t".join(c.strip() for c in m.group(1).split("|")), text, flags=re.M
+    )
+
+
+def _load_html(source: str, data: bytes) -> list[SourceText | LoadError]:
+    encoding = _html_declared_encoding(data)
+    if encoding:
+        text = data.decode(encoding, errors="replace")
+    else:
+        text, encoding = decode_bytes(data)
+    title, body = _html_to_text(text)
+    metadata = {"title": title} if title else {}
+    return [SourceText(source, _require_text(source, body), encoding, "html", metadata)]
+
+
+_HTML_SKIP = {"script", "style", "noscript", "nav", "header", "footer", "iframe", "form", "template", "svg"}
+_HTML_BLOCKS = {
+    "p", "div", "section", "article", "main", "aside", "h1", "h2", "h3", "h4", "h5", "h6", "li",
+    "ul", "ol", "dl", "dt", "dd", "table", "tbody", "thead", "pre", "blockquote", "center", "title",
+}
+
+
+def _html_to_text(markup: str) -> tuple[str, str]:
+    """(title, text) of a page: one line per block, table rows tab-separated, bold as ``**``."""
+    from bs4 import BeautifulSoup, Comment, NavigableString, Tag
+
+    soup = BeautifulSoup(markup, "lxml")
+    heading = soup.find("h1") or soup.title
+    title = " ".join(heading.get_text(" ").split()) if heading else ""
+    lines: list[str] = []
+    current: list[str] = []
+
+    def flush() -> None:
+        text = re.sub(r"\s+", " ", "".join(current)).strip()
+        text = re.sub(r"(?<=[\u3400-\u9fff\uff00-\uffef，。、；：]) (?=[\u3400-\u9fff\uff00-\uffef])", "", text)
+        if text:
+            lines.append(text)
+        current.clear()
+
+    def walk(node: Tag) -> None:
+        for child in node.children:
+            if isinstance(child, Comment):
+                continue
+            if isinstance(child, NavigableString):
+                current.append(str(child))
+            elif child.name in _HTML_SKIP:
+                continue
+            elif child.name == "br":
+                flush()
+            elif child.name == "tr":
+                flush()
+                cells = child.find_all(["td", "th"], recursive=False)
+                lines.append("\t".join(" ".join(c.get_text(" ").split()) for c in cells))
+            elif child.name in ("strong", "b") and child.get_text().strip():
+                current.append(f"**{' '.join(child.get_text(' ').split())}**")
+            else:
+                block = child.name in _HTML_BLOCKS
+                if block:
+                    flush()
+                walk(child)
+                if block:
+                    flush()
+
+    walk(soup.body or soup)
+    flush()
+    return title, "\n".join(lines)
+
+
+def _html_declared_encoding(data: bytes) -> str:
+    match = re.search(rb"<meta[^>]+charset=[\"']?([\w-]+)", data[:4096], re.I)
+    if not match:
+        return ""
+    name = match.group(1).decode("ascii").lower()
+    name = {"gb2312": "gb18030", "gbk": "gb18030"}.get(name, name)
+    try:
+        codecs.lookup(name)
+    except LookupError:
+        return ""
+    return name
+
+
+def _load_docx(source: str, data: bytes) -> list[SourceText | LoadError]:
+    if not data.startswith(b"PK\x03\x04"):
+        raise LoaderError("not a valid .docx (not a ZIP package)")
+    import docx
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+
+    document = docx.Document(io.BytesIO(data))
+    blocks: list[str] = []
+    for element in document.element.body.iterchildren():
+        tag = element.tag.rsplit("}", 1)[-1]
+        if tag == "p":
+            blocks.append(_docx_paragraph(Paragraph(element, document)))
+        elif tag == "tbl":
+            blocks.extend(_docx_table_rows(Table(element, document)))
+    text = "\n".join(block for block in blocks if block.strip())
+    return [SourceText(source, _require_text(source, text), "docx", "docx")]
+
+
+def _docx_paragraph(paragraph: Any) -> str:
+    """Paragraph text with bold runs wrapped in ``**`` so that lead-in phrases survive."""
+    pieces: list[str] = []
+    bold_open = False
+    for run in paragraph.runs:
+        if not run.text:
+            continue
+        bold = bool(run.bold) and bool(run.text.strip())
+        if bold != bold_open:
+            pieces.append("**")
+            bold_open = bold
+        pieces.append(run.text)
+    if bold_open:
+        pieces.append("**")
+    text = "".join(pieces)
+    return text if text.strip("* ") else paragraph.text
+
+
+def _docx_table_rows(table: Any) -> Iterator[str]:
+    for row in table.rows:
+        cells: list[str] = []
+        seen: set[int] = set()
+        for cell in row.cells:
+            if id(cell._tc) in seen:  # a merged cell repeats across the span it covers
+                continue
+            seen.add(id(cell._tc))
+            cells.append(" ".join(cell.text.split()))
+        yield "\t".join(cells)
+
+
+def _load_pdf(source: str, data: bytes) -> list[SourceText | LoadError]:
+    if not data.lstrip()[:5] == b"%PDF-":
+        raise LoaderError("not a valid PDF (missing %PDF header)")
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(data))
+    if reader.is_encrypted and not reader.decrypt(""):
+        raise LoaderError("encrypted PDF")
+    pages = [page.extract_text() or "" for page in reader.pages]
+    text = "\n\n".join(pages)
+    if not text.strip():
+        raise LoaderError("no extractable text (scanned PDF? run OCR first)")
+    return [SourceText(source, text, "pdf", "pdf", {"pages": len(pages)})]
+
+
+def _load_jsonl(source: str, data: bytes) -> list[SourceText | LoadError]:
+    text, encoding = decode_bytes(data)
+    items: list[SourceText | LoadError] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        where = f"{source}:{number}"
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            items.append(LoadError(where, f"invalid JSON: {exc.msg}"))
+            continue
+        if not isinstance(record, dict) or not isinstance(record.get("text"), str):
+            items.append(LoadError(where, 'record must be an object with a string "text"'))
+            continue
+        if not record["text"].strip():
+            items.append(LoadError(where, "empty text"))
+            continue
+        record_id = str(record.get("id") or number)
+        metadata = {k: v for k, v in record.items() if k != "text"}
+        metadata["id"] = record_id
+        items.append(SourceText(f"{source}#{record_id}", record["text"], encoding, "jsonl", metadata))
+    if not items:
+        raise LoaderError("empty file (no records)")
+    return items
+
+
+_LOADERS: dict[str, Callable[[str, bytes], list[SourceText | LoadError]]] = {
+    **dict.fromkeys(TEXT_SUFFIXES, _load_text),
+    **dict.fromkeys(HTML_SUFFIXES, _load_html),
+    ".docx": _load_docx,
+    ".pdf": _load_pdf,
+    ".jsonl": _load_jsonl,
+}
+
+
+def _expand(paths: Iterable[str | Path]) -> Iterator[Path]:
+    for raw in paths:
+        path = Path(raw)
+        if not path.is_dir():
+            yield path
+            continue
+        for child in sorted(path.rglob("*")):
+            hidden = any(part.startswith(".") for part in child.relative_to(path).parts)
+            if child.is_file() and not hidden:
+                if child.suffix.lower() in SUPPORTED_SUFFIXES:
+                    yield child
+                else:
+                    log.info("skipping unsupported file %s", child)

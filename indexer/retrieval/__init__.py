@@ -1,0 +1,1 @@
+"""Ranking over loaded index structures: BM25, dense, fusion, confidence, routing, reranking."""

@@ -1,0 +1,156 @@
+"""A calibrated probability that the corpus answers the query.
+
+Unanswerable questions here are near misses: they name a real topic of the
+corpus but ask for a detail it does not contain (another province, another
+year, a figure never given). So the signal measures what of the question the
+best passages leave out, as three indicators:
+
+- ``mismatch``: the question names a province-level region that the top
+  passages never mention, or a year that the best passage does not;
+- ``low_coverage``: less than ``LOW_COVERAGE`` of the question's idf mass is
+  found in the top passages (terms the corpus never uses weigh as much as its
+  rarest term; an abbreviation counts as found when its full form is);
+- ``unmet_and_missing``: the question asks for a number, date or department and
+  no sentence of the best passage that shares a term with it carries one, *and*
+  a noun of the question (jieba POS tags) is absent from the top passages.
+
+A logistic model over the indicators, fit on the dev set's answerable and
+unanswerable questions (``python -m evaluation calibrate``), turns them into a
+probability; it is stored in ``indexer/data/confidence.json``. Dense similarity
+was tried as a further feature and carried no signal on the dev set: e5-small
+rates near misses as close as true answers.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+from indexer.records import Hit, Intent, Query
+from indexer.retrieval.bm25_index import BM25Index
+from indexer.text.normal_form import to_index_form
+from indexer.text.question_intent import carries
+from indexer.text.tokenizer import abbreviations
+
+FEATURES = ("mismatch", "low_coverage", "unmet_and_missing")
+LOW_COVERAGE = 0.4  # tuned on the dev set; answerable questions rarely fall below it
+_YEAR = re.compile(r"(?:19|20)\d{2}")
+CONTEXT_PASSAGES = 3
+
+
+@lru_cache(maxsize=1)
+def _regions() -> tuple[tuple[str, ...], ...]:
+    text = resources.files("indexer.data").joinpath("regions.txt").read_text(encoding="utf-8")
+    return tuple(tuple(line.split()) for line in text.splitlines() if line.strip() and not line.startswith("#"))
+
+
+@lru_cache(maxsize=1)
+def _pos_tagger():
+    import jieba.posseg
+
+    return jieba.posseg.POSTokenizer()
+
+
+@dataclass(frozen=True)
+class ConfidenceFeatures:
+    coverage: float
+    mismatch: bool
+    missing_nouns: int
+    intent_unmet: bool
+
+    def vector(self) -> list[float]:
+        return [
+            float(self.mismatch),
+            float(self.coverage < LOW_COVERAGE),
+            float(self.intent_unmet and self.missing_nouns > 0),
+        ]
+
+
+def extract_features(
+    query: Query, hits: list[Hit], rows: list[int], bm25: BM25Index, stop: frozenset[str]
+) -> ConfidenceFeatures:
+    """``rows`` are the BM25 rows of ``hits``; their indexed terms stand for the passages' tokens."""
+    context = to_index_form(" ".join(
+        f"{h.chunk.doc_title} {' '.join(h.chunk.heading_path)} {h.chunk.text} {h.chunk.date}"
+        for h in hits[:CONTEXT_PASSAGES]
+    ))
+    context_tokens = bm25.terms_of(rows[:CONTEXT_PASSAGES])
+    short_forms = abbreviations()
+
+    def present(term: str, where) -> bool:
+        # an abbreviation counts as present when its full form is (危化品 ↔ 危险化学品)
+        return term in where or any(full in where for full in short_forms.get(term, ()))
+
+    rarest = math.log(bm25.n_docs + 0.5) - math.log(0.5) if bm25.n_docs else 1.0
+    total = found = 0.0
+    for term in dict.fromkeys(query.tokens):
+        weight = float(bm25.idf[bm25.term_ids[term]]) if term in bm25.term_ids else rarest
+        total += weight
+        found += weight if present(term, context_tokens) else 0.0
+    coverage = found / total if total > 0 else 0.0
+    norm_query = query.norm
+    foreign = any(
+        any(n in norm_query for n in names) and not any(n in context for n in names) for names in _regions()
+    )
+    # a year must appear in the passage that would answer, not just somewhere near it
+    best = hits[0].chunk if hits else None
+    best_text = to_index_form(f"{best.doc_title} {best.date} {best.text}") if best else ""
+    unseen_year = any(y not in best_text for y in _YEAR.findall(norm_query))
+    nouns = {
+        word for word, flag in _pos_tagger().cut(norm_query)
+        if (flag.startswith("n") or flag in ("vn", "eng", "m")) and len(word) >= 2 and word not in stop
+    }
+    missing = sum(1 for word in nouns if not present(word, context))
+    unmet = _intent_unmet(query.intent, set(query.tokens), hits[:1])
+    return ConfidenceFeatures(coverage, foreign or unseen_year, missing, unmet)
+
+
+_SENTENCE_END = re.compile(r"(?<=[。；！？\n])")
+
+
+def _intent_unmet(intent: Intent, query_terms: set[str], hits: list[Hit]) -> bool:
+    if intent not in (Intent.NUMBER, Intent.DATE, Intent.DEPARTMENT) or not hits:
+        return False
+    for sentence in _SENTENCE_END.split(hits[0].chunk.text):
+        # query terms are substrings of the normalized text they were cut from
+        shares_a_term = any(term in to_index_form(sentence) for term in query_terms)
+        if shares_a_term and carries(intent, sentence):
+            return False
+    return True
+
+
+@dataclass(frozen=True)
+class ConfidenceModel:
+    weights: dict[str, float]
+    bias: float
+    threshold: float = 0.5
+
+    def probability(self, features: ConfidenceFeatures) -> float:
+        z = self.bias + sum(self.weights[name] * value for name, value in zip(FEATURES, features.vector(), strict=True))
+        return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+
+    def is_confident(self, probability: float) -> bool:
+        return probability >= self.threshold
+
+    def with_threshold(self, threshold: float | None) -> ConfidenceModel:
+        return self if threshold is None else ConfidenceModel(self.weights, self.bias, threshold)
+
+    def save(self, path: Path) -> None:
+        Path(path).write_text(json.dumps(asdict(self), indent=2) + "\n")
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> ConfidenceModel:
+        if path is None:
+            text = resources.files("indexer.data").joinpath("confidence.json").read_text(encoding="utf-8")
+        else:
+            text = Path(path).read_text(encoding="utf-8")
+        data = json.loads(text)
+        missing = set(FEATURES) - set(data["weights"])
+        if missing:
+            raise ValueError(f"confidence model lacks weights for {sorted(missing)}")
+        return cls(data["weights"], float(data["bias"]), float(data.get("threshold", 0.5)))

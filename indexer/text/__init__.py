@@ -1,0 +1,1 @@
+"""Text analysis shared by ingestion and retrieval: normal form, tokens, question intent, patterns."""

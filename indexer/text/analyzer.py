@@ -1,0 +1,40 @@
+"""Text analysis for one index: a question analysed once, and the helpers answers need.
+
+The index's tokenizer (with its corpus dictionary) is bound here, so the service
+reaches tokens, intent, sentences and highlights through one object that the
+backend hands out, never through the tokenizer or the patterns themselves.
+"""
+
+from __future__ import annotations
+
+from indexer.records import Intent, Query, Sentence
+from indexer.text.highlight import highlight_spans
+from indexer.text.normal_form import to_index_form
+from indexer.text.question_intent import carries, classify
+from indexer.text.sentences import split_sentences
+from indexer.text.tokenizer import ChineseTokenizer
+
+
+class TextAnalyzer:
+    def __init__(self, tokenizer: ChineseTokenizer) -> None:
+        self.tokenizer = tokenizer
+
+    def analyse(self, text: str) -> Query:
+        """The query record: normal form, tokens and intent, computed once."""
+        return Query(text=text, norm=to_index_form(text), tokens=self.tokenizer(text), intent=classify(text))
+
+    def tokens(self, text: str) -> list[str]:
+        return self.tokenizer(text)
+
+    @staticmethod
+    def carries(intent: Intent, text: str) -> bool:
+        """Whether ``text`` holds the kind of fact ``intent`` asks for."""
+        return carries(intent, text)
+
+    @staticmethod
+    def sentences(text: str) -> list[Sentence]:
+        return split_sentences(text)
+
+    @staticmethod
+    def highlight(text: str, terms: list[str]) -> list[tuple[int, int]]:
+        return highlight_spans(text, terms)

@@ -1,0 +1,113 @@
+"""Chinese tokenizer for BM25: jieba search mode with a corpus-built user dictionary.
+
+Document numbers (青政办〔2017〕13号), department names (省人力资源社会保障厅) and
+quoted terms (“信用青海”) are added to jieba's dictionary at index time so they
+survive as whole tokens; search mode also emits their dictionary sub-words, so a
+query for 人力资源 still matches. The dictionary is saved with the index, and the
+same tokenizer is rebuilt from it at query time.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import Counter
+from collections.abc import Iterable
+from functools import lru_cache
+from importlib import resources
+
+import jieba
+
+from indexer.text.normal_form import to_index_form
+from indexer.text.patterns import DEPARTMENT, DOC_NUMBER
+
+jieba.setLogLevel(logging.WARNING)
+
+USER_TERM_FREQ = 50_000
+# Words that run into a document number's issuer prefix in running text (按照青政办〔2017〕13号).
+_LEAD_IN = re.compile(
+    r"^(?:按照|根据|依据|依照|参照|关于|对照|贯彻|落实|印发|转发|见|按|据|经|由|和|与|及|以|的|是|在|将)+"
+)
+_QUOTED = re.compile(r"[“\"「『]([^”\"」』\n]{2,12})[”\"」』]")
+_PROJECT = re.compile(r"[\u4e00-\u9fff]{2,10}(?:工程|计划|行动|项目|平台|体系|制度)")
+_KEEP = re.compile(r"[\u4e00-\u9fff]|[a-z0-9]")
+
+
+@lru_cache(maxsize=1)
+def _shipped_terms() -> tuple[str, ...]:
+    text = resources.files("indexer.data").joinpath("gov_terms.txt").read_text(encoding="utf-8")
+    return tuple(t.split()[0] for t in text.splitlines() if t.strip() and not t.startswith("#"))
+
+
+@lru_cache(maxsize=1)
+def abbreviations() -> dict[str, tuple[str, ...]]:
+    """Short form → full forms (both normalized), from the shipped list."""
+    text = resources.files("indexer.data").joinpath("abbreviations.txt").read_text(encoding="utf-8")
+    table: dict[str, tuple[str, ...]] = {}
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) >= 2 and not line.startswith("#"):
+            table[to_index_form(parts[0])] = tuple(to_index_form(p) for p in parts[1:])
+    return table
+
+
+@lru_cache(maxsize=1)
+def stopwords() -> frozenset[str]:
+    text = resources.files("indexer.data").joinpath("stopwords.txt").read_text(encoding="utf-8")
+    return frozenset(t.strip() for t in text.splitlines() if t.strip() and not t.startswith("#"))
+
+
+def extract_user_terms(texts: Iterable[str], min_count: int = 2) -> list[str]:
+    """Terms worth keeping whole, found in the corpus itself (normalized form)."""
+    counts: Counter[str] = Counter()
+    exact: set[str] = set()
+    for raw in texts:
+        text = to_index_form(raw)
+        exact.update(_LEAD_IN.sub("", m.group(0)) for m in DOC_NUMBER.finditer(text))
+        exact.update(m.group(1).strip() for m in _QUOTED.finditer(text))
+        counts.update(m.group(0) for m in DEPARTMENT.finditer(text))
+        counts.update(m.group(0) for m in _PROJECT.finditer(text))
+    frequent = {term for term, n in counts.items() if n >= min_count and len(term) <= 14}
+    return sorted(t for t in exact | frequent if 2 <= len(t) <= 20)
+
+
+class ChineseTokenizer:
+    """Callable text → tokens, identical for documents and queries."""
+
+    def __init__(self, user_terms: Iterable[str] = ()) -> None:
+        self.user_terms = sorted(set(user_terms))
+        self._jieba = jieba.Tokenizer()
+        self._jieba.initialize()
+        self._abbreviations = abbreviations()
+        for term in (*_shipped_terms(), *self.user_terms, *self._abbreviations):
+            self._jieba.add_word(to_index_form(term), freq=USER_TERM_FREQ)
+        self._stop = stopwords()
+
+    def __call__(self, text: str) -> list[str]:
+        norm = to_index_form(text)
+        tokens: list[str] = []
+        # Document numbers contain brackets jieba would split apart: keep them whole first.
+        last = 0
+        for match in DOC_NUMBER.finditer(norm):
+            lead = _LEAD_IN.match(match.group(0))
+            start = match.start() + (lead.end() if lead else 0)
+            tokens.extend(self._cut(norm[last:start]))
+            tokens.append(norm[start : match.end()])
+            last = match.end()
+        tokens.extend(self._cut(norm[last:]))
+        return tokens
+
+    def _cut(self, text: str, expand: bool = True) -> list[str]:
+        tokens = [
+            tok
+            for tok in self._jieba.cut_for_search(text, HMM=True)
+            if tok.strip() and tok not in self._stop and _KEEP.search(tok)
+        ]
+        if not expand:
+            return tokens
+        expanded = []
+        for tok in tokens:
+            expanded.append(tok)
+            for full in self._abbreviations.get(tok, ()):
+                expanded.extend(self._cut(full, expand=False))
+        return expanded
