@@ -49,6 +49,7 @@ class Settings(BaseSettings):
     # service
     host: str = "127.0.0.1"
     port: int = 8000
+    workers: int = Field(default=1, ge=1, le=64)  # uvicorn worker processes (they share the mapped model files)
     log_level: str = "INFO"
     cors_origins: list[str] = Field(default_factory=list)
     admin_api_key: str = ""

@@ -59,6 +59,13 @@ class BenchConfig:
     encoders: bool
     text: Path
     out: Path
+    service: bool = False
+    clients: int = 32
+    workers: int = 1
+    sample_dir: Path | None = None
+    sample_size: int = 5000
+    gold: Path | None = None
+    baseline: Path | None = None
 
 
 # ---- measuring helpers ----------------------------------------------------------------
@@ -285,6 +292,8 @@ def run_bench(config: BenchConfig, settings: Settings) -> dict[str, Any]:
         "queries": {"file": str(config.queries), "count": len(queries)},
     }
     index = None
+    if config.baseline is not None:
+        results["baseline"] = str(config.baseline)
     if config.index_dir is not None:
         results["inprocess"], index = bench_inprocess(config, settings, queries)
     if config.url:
@@ -294,6 +303,9 @@ def run_bench(config: BenchConfig, settings: Settings) -> dict[str, Any]:
         results["build"] = bench_build(index, settings)
     if config.encoders:
         results["encoders"] = bench_encoders(config, settings, queries)
+    from evaluation.bench_sections import extra_sections
+
+    extra_sections(results, config, settings, queries, index)
     return results
 
 
@@ -350,6 +362,9 @@ def bench_markdown(r: dict[str, Any]) -> str:
                 f"Fidelity int8 vs torch: passages mean cosine {fid['passage']['mean_cosine']:.4f} "
                 f"(min {fid['passage']['min_cosine']:.4f}, n={fid['passage']['n']}); queries mean "
                 f"{fid['query']['mean_cosine']:.4f} (min {fid['query']['min_cosine']:.4f}, n={fid['query']['n']})."]
+    from evaluation.bench_sections import extra_markdown
+
+    out += extra_markdown(r)
     return "\n".join(out) + "\n"
 
 

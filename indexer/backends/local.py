@@ -7,6 +7,7 @@ import hashlib
 import json
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ import numpy as np
 from config import Settings
 from indexer.backends import local_store as index_store
 from indexer.backends.local_store import IndexLoadError, IndexManifest
-from indexer.records import Chunk, Document, Query, SearchFilters, SearchResult
+from indexer.records import Chunk, Document, Query, SearchFilters, SearchResult, Sentence
 from indexer.retrieval.bm25_index import BM25Index, BM25Params
 from indexer.retrieval.confidence import ConfidenceModel
 from indexer.retrieval.dense_index import DenseIndex
@@ -24,6 +25,7 @@ from indexer.retrieval.embedding_cache import EmbeddingCache
 from indexer.retrieval.metadata_router import MetadataRouter
 from indexer.retrieval.passage_text import bm25_text, dense_text
 from indexer.retrieval.retriever import Retriever
+from indexer.retrieval.sentence_store import SentenceStore
 from indexer.text.analyzer import TextAnalyzer
 from indexer.text.tokenizer import ChineseTokenizer, extract_user_terms
 
@@ -53,6 +55,7 @@ class LocalIndex:
         self.analyzer = TextAnalyzer(self.tokenizer)
         self.bm25 = BM25Index.build([], BM25Params())
         self.dense = DenseIndex(np.zeros((0, encoder.dim), dtype=np.float32), settings.hnsw_threshold)
+        self.sentences = SentenceStore.empty(encoder.dim)
         self.manifest: IndexManifest | None = None
         self._rows_by_id: dict[str, int] = {}
         self._retriever: Retriever | None = None
@@ -76,9 +79,11 @@ class LocalIndex:
             index.user_terms = json.loads((folder / "user_terms.json").read_text())
             index.bm25 = BM25Index.load(folder / "bm25")
             index.dense = DenseIndex.load(folder / "dense", settings.hnsw_threshold)
+            index.sentences = SentenceStore.load(folder / "sentences")
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise IndexLoadError(f"{index_dir} is damaged ({exc}); rebuild the index") from None
-        if not (len(index.chunks) == index.bm25.n_docs == index.dense.n_vectors == manifest.chunk_count):
+        counts = (len(index.chunks), index.bm25.n_docs, index.dense.n_vectors, index.sentences.n_chunks)
+        if not all(n == manifest.chunk_count for n in counts):
             raise IndexLoadError(f"{index_dir} is inconsistent (row counts differ); rebuild the index")
         index.tokenizer = ChineseTokenizer(index.user_terms)
         index.analyzer = TextAnalyzer(index.tokenizer)
@@ -96,6 +101,7 @@ class LocalIndex:
         self.analyzer = TextAnalyzer(self.tokenizer)
         self.bm25 = BM25Index.build([], BM25Params())
         self.dense = DenseIndex(np.zeros((0, self.encoder.dim), dtype=np.float32), self.settings.hnsw_threshold)
+        self.sentences = SentenceStore.empty(self.encoder.dim)
         self._append(documents, chunks, show_progress)
         self._save(time.perf_counter() - started)
 
@@ -136,6 +142,13 @@ class LocalIndex:
 
     def embed_sentences(self, texts: list[str]) -> np.ndarray:
         return self.encoder.encode_passages(texts)
+
+    def sentence_vectors(self, chunk_ids: list[str]) -> list[tuple[list[Sentence], np.ndarray]]:
+        out = []
+        for chunk_id in chunk_ids:
+            row = self._rows_by_id[chunk_id]
+            out.append(self.sentences.for_chunk(row, self.chunks[row].text))
+        return out
 
     def term_weights(self, terms: list[str]) -> dict[str, float]:
         ids = self.bm25.term_ids
@@ -223,21 +236,28 @@ class LocalIndex:
         vectors = self.dense.vectors.nbytes
         faiss_copy = vectors  # both faiss index kinds store the vectors again (HNSW adds its graph)
         text = sum(len(c.text.encode("utf-8")) for c in self.chunks)
-        return int(matrices + vectors + faiss_copy + text)
+        return int(matrices + vectors + faiss_copy + text + self.sentences.nbytes)
 
     def _append(self, documents: list[Document], chunks: list[Chunk], show_progress: bool) -> None:
         known = {d.doc_id for d in documents}
         stray = {c.doc_id for c in chunks} - known
         if stray:
             raise ValueError(f"chunks refer to documents not given: {sorted(stray)[:5]}")
-        vectors = self.cache.embed(
-            self.encoder.name,
-            [dense_text(c) for c in chunks],
-            lambda texts: self.encoder.encode_passages(texts, show_progress=show_progress),
-            self.encoder.dim,
-        )
-        self.bm25.add([self.tokenizer(bm25_text(c)) for c in chunks])
-        self.dense.add(vectors)
+        per_chunk = [self.analyzer.sentences(c.text) for c in chunks]
+        # Passages and their sentences in one call, so the encoder's length buckets span both.
+        texts = [dense_text(c) for c in chunks] + [s.text for sentences in per_chunk for s in sentences]
+        # BM25's tokenization (jieba, pure Python) runs beside the encoder, which releases the GIL.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            tokens = pool.submit(lambda: [self.tokenizer(bm25_text(c)) for c in chunks])
+            vectors = self.cache.embed(
+                self.encoder.name,
+                texts,
+                lambda todo: self.encoder.encode_passages(todo, show_progress=show_progress),
+                self.encoder.dim,
+            )
+            self.bm25.add(tokens.result())
+        self.dense.add(vectors[: len(chunks)])
+        self.sentences = self.sentences.extend(SentenceStore.from_sentences(per_chunk, vectors[len(chunks) :]))
         self.documents.update({d.doc_id: d for d in documents})
         self.chunks.extend(chunks)
         self._reindex_rows()
@@ -249,6 +269,7 @@ class LocalIndex:
         rows = [i for i, c in enumerate(self.chunks) if c.doc_id in gone]
         self.bm25.remove(rows)
         self.dense.remove(np.asarray(rows, dtype=np.int64))
+        self.sentences = self.sentences.without(rows)
         self.chunks = [c for c in self.chunks if c.doc_id not in gone]
         for doc_id in gone:
             self.documents.pop(doc_id, None)
@@ -278,6 +299,7 @@ class LocalIndex:
             (version / "user_terms.json").write_text(json.dumps(self.user_terms, ensure_ascii=False))
             self.bm25.save(version / "bm25")
             self.dense.save(version / "dense")
+            self.sentences.save(version / "sentences")
             s = self.settings
             manifest = IndexManifest(
                 format_version=index_store.INDEX_FORMAT_VERSION,

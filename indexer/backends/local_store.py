@@ -9,6 +9,7 @@ Layout of a version folder::
     user_terms.json   the tokenizer's corpus-built dictionary
     bm25/             tf.npz, vocab.json, params.json
     dense/            vectors.npy, faiss.index
+    sentences/        spans.npy, offsets.npy, vectors.npy (see indexer.retrieval.sentence_store)
 
 ``--index DIR`` is a symbolic link to the current version folder in
 ``DIR.versions/``. A write builds a complete new version beside it and then
@@ -30,7 +31,7 @@ from typing import Any
 
 from indexer.backends.base import BackendUnavailable
 
-INDEX_FORMAT_VERSION = 1
+INDEX_FORMAT_VERSION = 2  # 2: sentences/ (answer sentence vectors)
 MANIFEST = "manifest.json"
 
 

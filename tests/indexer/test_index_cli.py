@@ -72,3 +72,17 @@ def test_errors_are_one_line_without_traceback(tmp_path):
     empty.write_text("")
     built = _run("-q", "build", str(empty), "--index", str(tmp_path / "idx"))
     assert built.returncode == 1 and "empty.txt" in built.stderr and "Traceback" not in built.stderr
+
+
+def test_build_if_missing_rebuilds_an_index_of_another_encoder(cli_index):
+    from tests.conftest import GAZETTE
+
+    manifest_path = cli_index.resolve() / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["encoder"] = "onnx-int8:0000000000000000"  # as if the model folder had been rebuilt since
+    manifest_path.write_text(json.dumps(manifest))
+    rebuilt = _run("-q", "build", str(GAZETTE), "--index", str(cli_index), "--if-missing")
+    assert rebuilt.returncode == 0 and "built: 7 documents" in rebuilt.stderr
+    assert json.loads((cli_index.resolve() / "manifest.json").read_text())["encoder"] != manifest["encoder"]
+    kept = _run("build", str(GAZETTE), "--index", str(cli_index), "--if-missing")
+    assert kept.returncode == 0 and "nothing to do" in kept.stderr

@@ -102,3 +102,25 @@ def test_missing_model_folder_gives_a_rebuild_hint(tmp_path):
     for kind in ("torch", "onnx-int8"):
         with pytest.raises(ModelFolderError, match=r"missing or incomplete.*python -m models build"):
             load_encoder(kind, tmp_path / "nowhere")
+
+
+def test_serving_folder_keeps_only_the_int8_model(model_dir, tmp_path):
+    import os
+
+    from models.build import prune
+    from models.encoder import OnnxInt8Encoder, TorchEncoder
+    from models.manifest import ModelManifest
+
+    copy = tmp_path / "e5"
+    shutil.copytree(model_dir, copy, copy_function=os.link)  # links: the shared folder is not touched
+    manifest = ModelManifest.load(copy)
+    dropped = prune(copy, manifest, ("onnx-int8",))
+    assert "model.safetensors" in dropped and set(dropped) == set(manifest.files) - {"tokenizer.json"}
+    assert sorted(str(p.relative_to(copy)) for p in copy.rglob("*") if p.is_file()) == [
+        "manifest.json", "onnx/model_int8.onnx", "onnx/model_int8.onnx.data", "tokenizer.json"]
+    size_mb = sum(p.stat().st_size for p in copy.rglob("*") if p.is_file()) / 2**20
+    assert size_mb <= 250, size_mb
+    assert OnnxInt8Encoder(copy).encode_queries(["养老金"]).shape == (1, 384)
+    with pytest.raises(ModelFolderError, match="ENCODER=torch python -m models build"):
+        TorchEncoder(copy)
+    assert prune(copy, manifest, ("onnx-int8",)) == []  # nothing left to drop

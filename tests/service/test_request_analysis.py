@@ -42,3 +42,20 @@ def test_one_tokenization_and_one_encoding_per_request(client, counted, route, b
 def test_bm25_mode_never_runs_the_encoder(client, counted):
     body = client.post("/v1/search", json={"query": QUESTION, "mode": "bm25"}).json()
     assert body["results"] and counted == {"tokenize": 1, "encode": 0}
+
+
+@pytest.mark.parametrize("route", ["/v1/ask", "/v1/ask/stream"])
+def test_answers_encode_no_sentences_at_request_time(client, monkeypatch, gazette_index, route):
+    encoder_class = type(gazette_index.encoder)
+    original = encoder_class.encode_passages
+    encoded: list[str] = []
+
+    def encode(self, texts, *args, **kwargs):
+        encoded.extend(texts)
+        return original(self, texts, *args, **kwargs)
+
+    monkeypatch.setattr(encoder_class, "encode_passages", encode)
+    for question in (QUESTION, "危险化学品企业黑名单在哪里公示", "众创空间到2020年要达到多少家"):
+        response = client.post(route, json={"question": question})
+        assert response.status_code == 200 and "[1]" in response.text
+    assert encoded == []

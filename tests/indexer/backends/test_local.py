@@ -3,6 +3,7 @@
 import json
 import shutil
 
+import numpy as np
 import pytest
 
 from indexer.backends.local import LocalIndex
@@ -139,3 +140,20 @@ def test_damaged_or_missing_index_files_give_a_clear_error(small_index, test_set
         LocalIndex.open(small_index.index_dir, test_settings, onnx_encoder)
     with pytest.raises(IndexLoadError, match="no index at"):
         LocalIndex.open(tmp_path / "nothing-here", test_settings, onnx_encoder)
+
+
+def test_sentence_vectors_are_stored_at_index_time_and_follow_updates(small_index, test_settings, onnx_encoder):
+    gone = small_index.chunks[0].doc_id
+    chunk = next(c for c in small_index.chunks if c.doc_id != gone and len(small_index.analyzer.sentences(c.text)) > 1)
+    [(sentences, vectors)] = small_index.sentence_vectors([chunk.chunk_id])
+    assert sentences == small_index.analyzer.sentences(chunk.text)
+    fresh = onnx_encoder.encode_passages([s.text for s in sentences])
+    # int8 activations are quantized per batch, so a vector moves slightly with its batch-mates (≈ 0.998)
+    assert np.min(np.sum(vectors * fresh, axis=1)) >= 0.995
+    small_index.remove([gone])
+    reopened = LocalIndex.open(small_index.index_dir, test_settings, onnx_encoder)
+    [(again, again_vectors)] = reopened.sentence_vectors([chunk.chunk_id])
+    assert again == sentences and np.array_equal(again_vectors, vectors)
+    for c in reopened.chunks[::25]:
+        [(s, v)] = reopened.sentence_vectors([c.chunk_id])
+        assert len(s) == len(v) and [x.text for x in s] == [x.text for x in reopened.analyzer.sentences(c.text)]

@@ -1,0 +1,72 @@
+"""The index-time store of answer sentence vectors: row alignment, updates, files."""
+
+import numpy as np
+import pytest
+
+from indexer.retrieval.sentence_store import SentenceStore
+from indexer.text.sentences import split_sentences
+
+TEXTS = [
+    "城乡居民基础养老金月人均标准提高15元。（省人力资源社会保障厅牵头）所需资金由省级财政承担。",
+    "到2020年，建成50家众创空间。",
+    "",
+    "一、总体要求\n坚持问题导向；突出重点。",
+]
+
+
+def _store(texts, seed=0):
+    per_chunk = [split_sentences(t) for t in texts]
+    n = sum(len(s) for s in per_chunk)
+    rng = np.random.default_rng(seed)
+    vectors = rng.normal(size=(n, 8)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    return SentenceStore.from_sentences(per_chunk, vectors), per_chunk, vectors
+
+
+def test_each_chunk_gets_back_its_own_sentences_and_vectors():
+    store, per_chunk, vectors = _store(TEXTS)
+    assert store.n_chunks == 4
+    row = 0
+    for i, text in enumerate(TEXTS):
+        sentences, matrix = store.for_chunk(i, text)
+        assert sentences == per_chunk[i]
+        assert matrix.dtype == np.float32 and matrix.shape == (len(sentences), 8)
+        assert np.allclose(matrix, vectors[row : row + len(sentences)], atol=2e-3)
+        row += len(sentences)
+    assert store.for_chunk(2, TEXTS[2])[0] == []
+    first, _ = store.for_chunk(0, TEXTS[0])
+    assert [s.text for s in first] == [
+        "城乡居民基础养老金月人均标准提高15元。", "（省人力资源社会保障厅牵头）所需资金由省级财政承担。"
+    ]
+
+
+def test_extend_and_without_keep_rows_aligned():
+    a, _, _ = _store(TEXTS[:2], seed=1)
+    b, _, _ = _store(TEXTS[2:], seed=2)
+    both = a.extend(b)
+    assert both.n_chunks == 4
+    for i, text in enumerate(TEXTS[2:]):
+        assert np.array_equal(both.for_chunk(2 + i, text)[1], b.for_chunk(i, text)[1])
+    dropped = both.without([0, 2])
+    assert dropped.n_chunks == 2
+    assert np.array_equal(dropped.for_chunk(0, TEXTS[1])[1], a.for_chunk(1, TEXTS[1])[1])
+    assert np.array_equal(dropped.for_chunk(1, TEXTS[3])[1], b.for_chunk(1, TEXTS[3])[1])
+
+
+def test_save_and_load_round_trip_with_mapped_vectors(tmp_path):
+    store, _, _ = _store(TEXTS)
+    store.save(tmp_path / "sentences")
+    loaded = SentenceStore.load(tmp_path / "sentences")
+    assert isinstance(loaded.vectors, np.memmap)
+    for i, text in enumerate(TEXTS):
+        assert np.array_equal(loaded.for_chunk(i, text)[1], store.for_chunk(i, text)[1])
+    empty = SentenceStore.empty(8)
+    empty.save(tmp_path / "empty")
+    assert SentenceStore.load(tmp_path / "empty").n_chunks == 0
+
+
+def test_inconsistent_offsets_are_refused():
+    with pytest.raises(ValueError, match="do not cover"):
+        SentenceStore(np.zeros((3, 2), np.int32), np.array([0, 2]), np.zeros((3, 8), np.float16))
+    with pytest.raises(ValueError, match="2 sentence vectors for 3"):
+        SentenceStore(np.zeros((3, 2), np.int32), np.array([0, 3]), np.zeros((2, 8), np.float16))
