@@ -30,7 +30,8 @@ SYSTEM_PROMPT = (
 class LLMAnswerer:
     def __init__(self, settings: Settings, transport: httpx.BaseTransport | None = None) -> None:
         self.settings = settings
-        headers = {"Authorization": f"Bearer {settings.llm_api_key}"} if settings.llm_api_key else {}
+        key = settings.llm_api_key.get_secret_value()
+        headers = {"Authorization": f"Bearer {key}"} if key else {}
         self.client = httpx.Client(
             base_url=settings.llm_base_url.rstrip("/"), timeout=settings.llm_timeout_s, headers=headers,
             transport=transport,
