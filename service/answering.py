@@ -67,4 +67,8 @@ class Answerer:
         extractive = composer.compose(query, hits, result.confident, result.route_kind)
         if self.llm is None or not result.confident:
             return extractive
-        return self.llm.answer(question, hits, fallback=extractive, first_sentence=composer.first_sentence)
+        try:
+            return self.llm.answer(question, hits, fallback=extractive, first_sentence=composer.first_sentence)
+        except Exception:  # the endpoint is optional: whatever it sends, the user gets the extractive answer
+            log.exception("LLM answer path failed unexpectedly, using the extractive answer")
+            return extractive

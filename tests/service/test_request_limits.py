@@ -98,7 +98,7 @@ def test_an_upload_without_the_key_is_refused_before_its_body(limited_service, k
     headers = {"Content-Type": "multipart/form-data; boundary=xyz", "Content-Length": str(30 * 2**20)}
     if key:
         headers["X-API-Key"] = key
-    status, sent, reply = _exchange(limited_service, _head("POST", "/v1/documents", headers), _filler(8 * 1024))
+    status, _, reply = _exchange(limited_service, _head("POST", "/v1/documents", headers), _filler(8 * 1024))
     assert status == 401, reply
     assert "X-API-Key" in reply
 
