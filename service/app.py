@@ -15,9 +15,10 @@ from fastapi.responses import JSONResponse
 from config import Settings, get_settings
 from indexer.backends.factory import BackendUnavailable, open_backend
 from service.answering import Answerer
-from service.api.routes import ask, documents, health, search, widget
+from service.api.routes import admin, ask, documents, health, search, source_view, widget
 from service.index_holder import IndexHolder, IndexUnavailable
 from service.metrics import ServiceMetrics
+from service.question_log import QuestionLog
 from service.request_limits import RequestLimits
 from service.request_observer import RequestObserver
 
@@ -57,14 +58,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.metrics = ServiceMetrics()
     app.state.answerer = Answerer(settings)
+    app.state.question_log = QuestionLog(settings.feedback_db, settings.log_retention_days)
     app.state.index_holder = IndexHolder(None, "still loading")
     app.state.load_error = "still loading"
     # Outermost last: the observer sees every answer (refusals included), CORS headers go on refusals too,
     # and the limits run before any route reads a body.
     app.add_middleware(RequestLimits, settings=settings)
     if settings.cors_origins:
-        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST", "DELETE"],
-                           allow_headers=["Content-Type", "X-API-Key", "X-Request-ID"])
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,
+                           allow_methods=["GET", "POST", "DELETE", "PATCH"],
+                           allow_headers=["Content-Type", "X-API-Key", "X-Request-ID", "Authorization"])
 
     @app.exception_handler(IndexUnavailable)
     async def index_unavailable(request: Request, exc: IndexUnavailable) -> JSONResponse:
@@ -79,6 +82,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse(status_code=422, content={"detail": "; ".join(problems) or "invalid request"})
 
     app.add_middleware(RequestObserver, metrics=app.state.metrics)
-    for module in (search, ask, documents, health, widget):
+    for module in (search, ask, documents, health, widget, admin, source_view):
         app.include_router(module.router)
     return app
