@@ -9,7 +9,7 @@ export INDEX_DIR MODEL_DIR
 export HF_HUB_OFFLINE=1
 export TRANSFORMERS_OFFLINE=1
 
-.PHONY: run test install install-test model index lint bench eval clean
+.PHONY: run test install install-test model model-test index lint bench eval clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,13 +29,17 @@ install-test: $(VENV)/.installed-test
 model: install
 	$(BIN)/python -m models build --model-dir $(MODEL_DIR)
 
+# The tests compare the int8 model with the fp32 reference, so they keep both.
+model-test: install
+	$(BIN)/python -m models build --model-dir $(MODEL_DIR) --keep-fp32
+
 index: model
 	$(BIN)/python -m indexer build corpus --index $(INDEX_DIR) --if-missing
 
 run: index
 	$(BIN)/python -m service --index $(INDEX_DIR)
 
-test: install-test model
+test: install-test model-test
 	$(BIN)/python -m pytest
 
 lint: install-test
@@ -45,7 +49,7 @@ eval: index
 	$(BIN)/python -m evaluation run --gold evaluation/data/seed_dev.jsonl --index $(INDEX_DIR) --out reports/dev
 
 bench: index
-	$(BIN)/python -m evaluation bench --index $(INDEX_DIR)
+	$(BIN)/python -m evaluation bench --index $(INDEX_DIR) --service --gold evaluation/data/seed_dev.jsonl
 
 clean:
 	rm -rf var reports $(MODEL_DIR)
