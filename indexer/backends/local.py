@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import hashlib
 import json
 import logging
 import time
@@ -28,13 +27,6 @@ from indexer.text.analyzer import TextAnalyzer
 from indexer.text.tokenizer import ChineseTokenizer, extract_user_terms
 
 log = logging.getLogger(__name__)
-
-
-def _doc_hash(doc: Document, chunks: list[Chunk]) -> str:
-    digest = hashlib.sha256(doc.text.encode())
-    for chunk in chunks:
-        digest.update(chunk.chunk_id.encode())
-    return digest.hexdigest()[:16]
 
 
 class LocalIndex:
@@ -254,12 +246,7 @@ class LocalIndex:
         self._retriever = None
 
     def fingerprint(self) -> str:
-        by_doc: dict[str, list[Chunk]] = {}
-        for chunk in self.chunks:
-            by_doc.setdefault(chunk.doc_id, []).append(chunk)
-        return index_store.corpus_fingerprint(
-            {doc_id: _doc_hash(doc, by_doc.get(doc_id, [])) for doc_id, doc in self.documents.items()}
-        )
+        return index_store.records_fingerprint(self.documents.values(), self.chunks)
 
     def _save(self, seconds: float) -> None:
         version = index_store.new_version_folder(self.index_dir)

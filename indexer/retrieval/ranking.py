@@ -32,6 +32,7 @@ class Candidates:
     bm25_score: Callable[[int], float]
     dense_score: Callable[[int], float]  # 0.0 when the query has no vector
     context_terms: Callable[[list[int]], Container[str]]  # the indexed terms of some passages
+    prefetch: Callable[[list[int]], None] = lambda keys: None  # told which keys the scores will be asked for
 
 
 @dataclass(frozen=True)
@@ -98,15 +99,16 @@ class HybridRanker:
             # Confidence looks at the hybrid ranking in both dense modes, so it means the same.
             context_scores = hybrid
         depth = max(top_k, self.reranker.depth if self.reranker else 0)
+        top = ranked(fused)[:depth]
+        context_keys = ranked(context_scores)[:3]
+        found.prefetch(list(dict.fromkeys(top + context_keys)))
         hits = [
             Hit(found.chunk(key), float(fused[key]), float(found.bm25_score(key)), float(found.dense_score(key)))
-            for key in ranked(fused)[:depth]
+            for key in top
         ]
         if self.reranker is not None and hits:
             hits = self.reranker.rerank(query.text, hits)
         hits = hits[:top_k]
-
-        context_keys = ranked(context_scores)[:3]
         context = [Hit(found.chunk(key), 0.0, 0.0, 0.0) for key in context_keys]
         features = extract_features(query, context, found.context_terms(context_keys), stats.idf, stats.n_docs,
                                     stopwords())
