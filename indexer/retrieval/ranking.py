@@ -33,6 +33,7 @@ class Candidates:
     dense_score: Callable[[int], float]  # 0.0 when the query has no vector
     context_terms: Callable[[list[int]], Container[str]]  # the indexed terms of some passages
     prefetch: Callable[[list[int]], None] = lambda keys: None  # told which keys the scores will be asked for
+    demoted: Callable[[int], bool] | None = None  # lifecycle "demote": these rank after all others
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,7 @@ class HybridRanker:
         confidence: ConfidenceModel,
         reranker=None,
         answer_type_boost: float = 0.0,
+        followup_doc_boost: float = 0.0,
     ) -> None:
         if fusion not in ("rrf", "score"):
             raise ValueError(f"unknown fusion {fusion!r}; expected 'rrf' or 'score'")
@@ -64,6 +66,7 @@ class HybridRanker:
         self.confidence = confidence
         self.reranker = reranker
         self.answer_type_boost = answer_type_boost
+        self.followup_doc_boost = followup_doc_boost
 
     @classmethod
     def from_settings(cls, settings, reranker=None) -> HybridRanker:
@@ -71,7 +74,7 @@ class HybridRanker:
         return cls(
             fusion=s.fusion, weights=(s.bm25_weight, s.dense_weight), rrf_k=s.rrf_k,
             confidence=ConfidenceModel.load(s.confidence_model).with_threshold(s.confidence_threshold),
-            reranker=reranker, answer_type_boost=s.answer_type_boost,
+            reranker=reranker, answer_type_boost=s.answer_type_boost, followup_doc_boost=s.followup_doc_boost,
         )
 
     def rank(
@@ -99,7 +102,10 @@ class HybridRanker:
             # Confidence looks at the hybrid ranking in both dense modes, so it means the same.
             context_scores = hybrid
         depth = max(top_k, self.reranker.depth if self.reranker else 0)
-        top = ranked(fused)[:depth]
+        order = ranked(fused)
+        if found.demoted is not None:
+            order = [k for k in order if not found.demoted(k)] + [k for k in order if found.demoted(k)]
+        top = order[:depth]
         context_keys = ranked(context_scores)[:3]
         found.prefetch(list(dict.fromkeys(top + context_keys)))
         hits = [
@@ -138,6 +144,12 @@ class HybridRanker:
             bonus = self.answer_type_boost * max(fused.values(), default=0.0)
             for key in fused:
                 if carries(intent, found.chunk(key).text):
+                    fused[key] += bonus
+        if self.followup_doc_boost > 0 and query.prefer_doc_ids:
+            # A follow-up most likely continues in the document the previous answer came from.
+            bonus = self.followup_doc_boost * max(fused.values(), default=0.0)
+            for key in fused:
+                if found.chunk(key).doc_id in query.prefer_doc_ids:
                     fused[key] += bonus
         if route is not None:
             target = found.chunk(route.row)

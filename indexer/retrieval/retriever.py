@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import Sequence
 
 import numpy as np
 
-from indexer.records import Chunk, Query, SearchFilters, SearchResult
+from indexer.records import Chunk, Document, Query, SearchFilters, SearchResult
 from indexer.retrieval.bm25_index import BM25Index
 from indexer.retrieval.dense_index import DenseIndex
+from indexer.retrieval.metadata_router import MetadataRouter
 from indexer.retrieval.ranking import SEARCH_MODES, Candidates, HybridRanker, TermStats
 
 log = logging.getLogger(__name__)
@@ -37,6 +39,24 @@ class Retriever:
         self.candidate_k = candidate_k
         self.router = router
 
+    def subset(self, rows: Sequence[int], documents: Sequence[Document]) -> Retriever:
+        """The same retriever over some rows only, as if the other chunks were never indexed.
+
+        BM25 statistics (idf, average length), the dense candidates, confidence and metadata
+        routing are all computed over the subset, so nothing about the left-out chunks can
+        show in what it returns. ``documents`` are the documents of those rows.
+        """
+        rows = np.asarray(rows, dtype=np.int64)
+        chunks = [self.chunks[r] for r in rows]
+        bm25 = BM25Index(self.bm25.vocab, self.bm25.tf[rows], self.bm25.params)
+        dense = DenseIndex(self.dense.vectors[rows], hnsw_threshold=len(rows) + 1)  # exact search
+        router = None
+        if self.router is not None:
+            router = MetadataRouter.from_chunks(documents, chunks, self.router.tokenizer)
+        view = copy.copy(self)
+        view.chunks, view.bm25, view.dense, view.router = chunks, bm25, dense, router
+        return view
+
     def _mask(self, filters: SearchFilters | None) -> np.ndarray | None:
         if filters is None or filters.is_empty():
             return None
@@ -62,7 +82,9 @@ class Retriever:
         mode: str = "hybrid",
         filters: SearchFilters | None = None,
         weights: tuple[float, float] | None = None,
+        demoted: np.ndarray | None = None,
     ) -> SearchResult:
+        """``demoted`` (a flag per row) ranks the flagged rows after all others (lifecycle ``demote``)."""
         if mode not in SEARCH_MODES:
             raise ValueError(f"unknown mode {mode!r}; expected one of {', '.join(SEARCH_MODES)}")
         if not self.chunks:
@@ -78,6 +100,7 @@ class Retriever:
             bm25_score=lambda row: bm25_all[row],
             dense_score=lambda row: 0.0 if query_vec is None else float(self.dense.vectors[row] @ query_vec),
             context_terms=self.bm25.terms_of,
+            demoted=None if demoted is None else (lambda row: bool(demoted[row])),
         )
         stats = TermStats(self.bm25.idf_of(query.tokens), self.bm25.n_docs)
         route = None
