@@ -34,6 +34,9 @@ def _load(app: FastAPI, settings: Settings) -> None:
         app.state.index_holder = IndexHolder(None, str(exc))
         app.state.load_error = str(exc)
         return
+    # One search before the service reports ready, so the first requests of a fresh process do not pay
+    # the start-up of the encoder runtime, the tokenizers and the part-of-speech tagger.
+    index.search(index.analyzer.analyse("农村低保标准是多少？"), top_k=5)
     app.state.index_holder = IndexHolder(index)
     app.state.load_error = ""
     stats = index.stats()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import logging
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
@@ -30,6 +31,7 @@ from indexer.text.analyzer import TextAnalyzer
 from indexer.text.tokenizer import ChineseTokenizer, extract_user_terms
 
 log = logging.getLogger(__name__)
+_BUILD_LOCK = threading.Lock()
 
 
 class LocalIndex:
@@ -83,6 +85,7 @@ class LocalIndex:
         index.analyzer = TextAnalyzer(index.tokenizer)
         index.manifest = manifest
         index._reindex_rows()
+        index.retriever  # noqa: B018 - built now, not by the first requests
         return index
 
     # ---- IndexBackend -----------------------------------------------------------
@@ -208,13 +211,17 @@ class LocalIndex:
 
     @property
     def retriever(self) -> Retriever:
+        # Built once under a lock: a fresh process hit by many requests at once would otherwise build
+        # one per request thread (each with its metadata router), which took a minute and gigabytes.
         if self._retriever is None:
-            self._retriever = Retriever(
-                self.chunks, self.bm25, self.dense, self.encoder,
-                HybridRanker.from_settings(self.settings, self.reranker),
-                candidate_k=self.settings.candidate_k,
-                router=MetadataRouter.from_chunks(list(self.documents.values()), self.chunks, self.tokenizer),
-            )
+            with _BUILD_LOCK:
+                if self._retriever is None:
+                    self._retriever = Retriever(
+                        self.chunks, self.bm25, self.dense, self.encoder,
+                        HybridRanker.from_settings(self.settings, self.reranker),
+                        candidate_k=self.settings.candidate_k,
+                        router=MetadataRouter.from_chunks(list(self.documents.values()), self.chunks, self.tokenizer),
+                    )
         return self._retriever
 
     def chunk(self, chunk_id: str) -> Chunk | None:

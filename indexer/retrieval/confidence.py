@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import threading
 from collections.abc import Container, Mapping
 from dataclasses import asdict, dataclass
 from functools import lru_cache
@@ -49,8 +50,18 @@ def _regions() -> tuple[tuple[str, ...], ...]:
     return tuple(tuple(line.split()) for line in text.splitlines() if line.strip() and not line.startswith("#"))
 
 
-@lru_cache(maxsize=1)
+_TAGGER_LOCK = threading.Lock()
+
+
 def _pos_tagger():
+    # Under a lock: a fresh process hit by many requests at once built one tagger (with its own copy
+    # of jieba's word-tag table, ~100 MB) per request thread.
+    with _TAGGER_LOCK:
+        return _build_pos_tagger()
+
+
+@lru_cache(maxsize=1)
+def _build_pos_tagger():
     import jieba.posseg
 
     return jieba.posseg.POSTokenizer()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from collections import Counter
 from collections.abc import Iterable
 from functools import lru_cache
@@ -30,6 +31,7 @@ _LEAD_IN = re.compile(
 )
 _QUOTED = re.compile(r"[“\"「『]([^”\"」』\n]{2,12})[”\"」』]")
 _PROJECT = re.compile(r"[\u4e00-\u9fff]{2,10}(?:工程|计划|行动|项目|平台|体系|制度)")
+_TAGGER_LOCK = threading.Lock()
 _KEEP = re.compile(r"[\u4e00-\u9fff]|[a-z0-9]")
 
 
@@ -124,7 +126,9 @@ class ChineseTokenizer:
         Words of the corpus dictionary have no tag in jieba's table and come back as ``x``.
         """
         if self._tagger is None:
-            import jieba.posseg
+            with _TAGGER_LOCK:  # one tagger (and word-tag table), however many threads ask first
+                if self._tagger is None:
+                    import jieba.posseg
 
-            self._tagger = jieba.posseg.POSTokenizer(self._jieba)
+                    self._tagger = jieba.posseg.POSTokenizer(self._jieba)
         return [(pair.word, pair.flag) for pair in self._tagger.lcut(text, HMM=True)]

@@ -225,3 +225,22 @@ def test_answers_do_not_depend_on_the_backend(both, mode):
         assert a.confidence == pytest.approx(b.confidence)
     assert local.term_weights(["养老金", "青海省", "不在索引里的词"]) == pytest.approx(
         milvus.term_weights(["养老金", "青海省", "不在索引里的词"]))
+
+
+def test_sentence_vectors_are_ready_without_encoding(built, monkeypatch):
+    _, index = built
+    chunks = [h.chunk for h in index.search("城乡居民基础养老金月人均标准提高多少", top_k=3).hits]
+    encoded: list[str] = []
+    original = type(index.encoder).encode_passages
+
+    def encode(self, texts, *args, **kwargs):
+        encoded.extend(texts)
+        return original(self, texts, *args, **kwargs)
+
+    monkeypatch.setattr(type(index.encoder), "encode_passages", encode)
+    per_chunk = index.sentence_vectors([c.chunk_id for c in chunks])
+    assert encoded == []  # stored (local) or cached (Milvus) when the chunks were embedded
+    for chunk, (sentences, vectors) in zip(chunks, per_chunk, strict=True):
+        assert sentences == index.analyzer.sentences(chunk.text) and sentences
+        assert vectors.shape == (len(sentences), index.encoder.dim)
+        assert abs(float(vectors[0] @ vectors[0]) - 1.0) < 0.01
