@@ -11,17 +11,20 @@ from pathlib import Path
 
 from config import Settings
 from indexer.backends.base import BackendUnavailable, IndexBackend
+from indexer.backends.catalog import CORRECTABLE, add_to_index, build_index, correct_document
 from indexer.backends.local import LocalIndex
 from indexer.ingest.loaders import SUPPORTED_SUFFIXES
 from indexer.ingest.pipeline import ingest
+from indexer.ingest.record_fields import validate_field
 from indexer.records import IngestResult
 from indexer.retrieval.reranker import CrossEncoderReranker, RerankerLoadError
 from models.encoder import Encoder, load_encoder
 from models.manifest import ModelFolderError
 
 __all__ = [
-    "SUPPORTED_SUFFIXES", "BackendUnavailable", "IndexBackend", "encoder_from_settings", "ingest_files",
-    "new_backend", "open_backend", "reranker_from_settings",
+    "CORRECTABLE", "SUPPORTED_SUFFIXES", "BackendUnavailable", "IndexBackend", "add_to_index", "build_index",
+    "correct_document", "encoder_from_settings", "ingest_files", "new_backend", "open_backend",
+    "reranker_from_settings", "validate_field",
 ]
 
 
@@ -53,7 +56,11 @@ def new_backend(settings: Settings, index_dir: Path | None = None, encoder: Enco
     return LocalIndex(index_dir or settings.index_dir, settings, encoder, reranker_from_settings(settings))
 
 
-def ingest_files(paths: Iterable[str | Path], settings: Settings, max_bytes: int | None = None) -> IngestResult:
-    """Files → documents and clause chunks with the configured chunk sizes; one error per bad file."""
+def ingest_files(paths: Iterable[str | Path], settings: Settings, max_bytes: int | None = None,
+                 visibility: list[str] | None = None) -> IngestResult:
+    """Files → documents and clause chunks with the configured chunk sizes; one error per bad file.
+
+    ``visibility`` (groups) applies to every document read; lifecycle fields come from the text.
+    """
     return ingest(paths, max_chars=settings.chunk_max_chars, min_chars=settings.chunk_min_chars,
-                  **({"max_bytes": max_bytes} if max_bytes else {}))
+                  visibility=visibility, **({"max_bytes": max_bytes} if max_bytes else {}))
