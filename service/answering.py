@@ -10,8 +10,9 @@ import numpy as np
 
 from config import Settings
 from indexer.backends.base import IndexBackend
-from indexer.records import SearchFilters
+from indexer.records import SearchFilters, status_on
 from service.answer_composer import Answer, AnswerComposer
+from service.lifecycle_notes import References, insert_notes
 from service.llm_answerer import LLMAnswerer
 
 log = logging.getLogger(__name__)
@@ -66,5 +67,21 @@ class Answerer:
         composer = self._composer(index)
         extractive = composer.compose(query, hits, result.confident, result.route_kind)
         if self.llm is None or not result.confident:
-            return extractive
-        return self.llm.answer(question, hits, fallback=extractive, first_sentence=composer.first_sentence)
+            return _annotate(extractive, index, filters)
+        answer = self.llm.answer(question, hits, fallback=extractive, first_sentence=composer.first_sentence)
+        return _annotate(answer, index, filters)
+
+
+def _annotate(answer: Answer, index: IndexBackend, filters: SearchFilters | None) -> Answer:
+    """Statuses of the cited documents, and a note next to each citation of one not in force today."""
+    refs = References(index, filters.groups if filters else None)
+    for citation in answer.citations:
+        doc = index.document(citation.chunk.doc_id)
+        if doc is None:
+            continue
+        answer.statuses[citation.n] = status_on(doc).value
+        if (note := refs.note(doc)) is not None:
+            answer.notes[citation.n] = note
+    if answer.notes and answer.answerable:
+        answer.answer = insert_notes(answer.answer, answer.notes)
+    return answer

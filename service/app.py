@@ -61,8 +61,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.index_holder = IndexHolder(None, "still loading")
     app.state.load_error = "still loading"
     if settings.cors_origins:
-        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST", "DELETE"],
-                           allow_headers=["Content-Type", "X-API-Key", "X-Request-ID"])
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,
+                           allow_methods=["GET", "POST", "PATCH", "DELETE"],
+                           allow_headers=["Content-Type", "X-API-Key", "X-Request-ID", "Authorization"])
 
     @app.middleware("http")
     async def observe(request: Request, call_next):

@@ -31,7 +31,9 @@ from indexer.text.sentences import split_sentences
 REPEAL, REVISE = "repeal", "revise"
 _CLAUSE_END = re.compile(r"[，；,;]")
 _FOLLOW_UP = re.compile(r"^\s*(?:自|同时|均|一律|予以|一并|即行)")
-_LIST_ITEM = re.compile(r"^\s*(?:\d{1,3}[.．、]|[（(]\d{1,3}[）)]|[一二三四五六七八九十]+、|[（(][一二三四五六七八九十]+[）)])")
+_LIST_ITEM = re.compile(
+    r"^\s*(?:\d{1,3}[.．、]|[（(]\d{1,3}[）)]|[一二三四五六七八九十]+、|[（(][一二三四五六七八九十]+[）)])"
+)
 
 
 def extract_lifecycle(doc: Document, today: str | None = None) -> Document:

@@ -92,13 +92,13 @@ def test_fixture_chains_link_both_ways():
 
 def test_adding_a_repeal_later_updates_the_indexed_document_without_touching_the_original():
     docs = ingest([FIXTURES]).documents
-    old = [d for d in docs if d.doc_number == "东政办〔2021〕8号"][0]
-    decision = [d for d in docs if d.doc_number == "东政办〔2018〕35号"][0]
+    old = next(d for d in docs if d.doc_number == "东政办〔2021〕8号")
+    decision = next(d for d in docs if d.doc_number == "东政办〔2018〕35号")
     new, updated = link_documents([old], [decision])  # the 2021 细则 added after the 2018 办法
     assert [d.doc_number for d in updated] == ["东政办〔2018〕35号"]
     assert updated[0].status == "已废止" and updated[0].superseded_by == ["东政办〔2021〕8号"]
     assert decision.superseded_by == [] and new[0].supersedes == ["东政办〔2018〕35号"]
-    again, none = link_documents([old], updated)  # adding it twice changes nothing more
+    again, _ = link_documents([old], updated)  # adding it twice changes nothing more
     assert updated[0].superseded_by == ["东政办〔2021〕8号"] and again[0].supersedes == ["东政办〔2018〕35号"]
 
 
