@@ -90,4 +90,4 @@ def get_caller(
     return ANONYMOUS
 
 
-CallerDep = Annotated[Caller, Depends(get_caller)]
+AccessDep = Annotated[Caller, Depends(get_caller)]

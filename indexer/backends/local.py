@@ -214,6 +214,7 @@ class LocalIndex:
                 reranker=self.reranker,
                 router=MetadataRouter(list(self.documents.values()), self.chunks, self.tokenizer),
                 answer_type_boost=s.answer_type_boost,
+                followup_doc_boost=s.followup_doc_boost,
             )
         return self._retriever
 

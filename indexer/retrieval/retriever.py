@@ -39,6 +39,7 @@ class Retriever:
         reranker=None,
         router=None,
         answer_type_boost: float = 0.0,
+        followup_doc_boost: float = 0.0,
     ) -> None:
         self.chunks = chunks
         self.bm25 = bm25
@@ -53,6 +54,7 @@ class Retriever:
         self.reranker = reranker
         self.router = router
         self.answer_type_boost = answer_type_boost
+        self.followup_doc_boost = followup_doc_boost
 
     def subset(self, rows: Sequence[int], documents: Sequence[Document]) -> Retriever:
         """The same retriever over some rows only, as if the other chunks were never indexed.
@@ -160,6 +162,12 @@ class Retriever:
             bonus = self.answer_type_boost * max(fused.values(), default=0.0)
             for row in fused:
                 if carries(intent, self.chunks[row].text):
+                    fused[row] += bonus
+        if self.followup_doc_boost > 0 and query.prefer_doc_ids:
+            # A follow-up most likely continues in the document the previous answer came from.
+            bonus = self.followup_doc_boost * max(fused.values(), default=0.0)
+            for row in fused:
+                if self.chunks[row].doc_id in query.prefer_doc_ids:
                     fused[row] += bonus
         route = self.router.route(query.text, query.tokens) if self.router is not None else None
         if route is not None and mask is not None and not mask[route.row]:

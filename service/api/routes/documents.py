@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from indexer.backends.base import IndexBackend
 from indexer.backends.factory import SUPPORTED_SUFFIXES, add_to_index, correct_document, ingest_files, validate_field
 from indexer.records import Chunk, Document, status_on
-from service.access import Caller, CallerDep
+from service.access import AccessDep, Caller
 from service.api.deps import AdminDep, HolderDep, IndexDep, SettingsDep
 from service.lifecycle_notes import References
 from service.schemas import (
@@ -52,14 +52,14 @@ def _chunk_out(chunk: Chunk) -> ChunkOut:
 
 
 @router.get("/v1/documents", response_model=list[DocumentSummary])
-def list_documents(index: IndexDep, caller: CallerDep) -> list[DocumentSummary]:
+def list_documents(index: IndexDep, caller: AccessDep) -> list[DocumentSummary]:
     counts = index.chunk_counts()
     refs = References(index, caller.groups)
     return [_summary(d, counts.get(d.doc_id, 0), refs) for d in index.list_documents() if caller.may_read(d)]
 
 
 @router.get("/v1/documents/{doc_id}", response_model=DocumentDetail, responses={404: {"description": "unknown id"}})
-def get_document(doc_id: IdParam, index: IndexDep, caller: CallerDep) -> DocumentDetail:
+def get_document(doc_id: IdParam, index: IndexDep, caller: AccessDep) -> DocumentDetail:
     doc = _readable(index, doc_id, caller)
     chunks = index.doc_chunks(doc_id)
     refs = References(index, caller.groups)
@@ -68,7 +68,7 @@ def get_document(doc_id: IdParam, index: IndexDep, caller: CallerDep) -> Documen
 
 
 @router.get("/v1/chunks/{chunk_id}", response_model=ChunkContext, responses={404: {"description": "unknown id"}})
-def get_chunk(chunk_id: IdParam, index: IndexDep, caller: CallerDep) -> ChunkContext:
+def get_chunk(chunk_id: IdParam, index: IndexDep, caller: AccessDep) -> ChunkContext:
     chunk = index.chunk(chunk_id)
     doc = index.document(chunk.doc_id) if chunk is not None else None
     if chunk is None or doc is None or not caller.may_read(doc):

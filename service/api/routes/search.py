@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 
 from indexer.records import SearchFilters, status_on
-from service.access import CallerDep
+from service.access import AccessDep
 from service.api.deps import IndexDep, SettingsDep
 from service.schemas import Filters, SearchHit, SearchRequest, SearchResponse
 
@@ -18,7 +18,7 @@ def to_filters(filters: Filters | None) -> SearchFilters | None:
 
 
 @router.post("/v1/search", response_model=SearchResponse)
-async def search(body: SearchRequest, index: IndexDep, caller: CallerDep, settings: SettingsDep) -> SearchResponse:
+async def search(body: SearchRequest, index: IndexDep, caller: AccessDep, settings: SettingsDep) -> SearchResponse:
     started = time.perf_counter()
     weights = (body.weights.bm25, body.weights.dense) if body.weights else None
     query = index.analyzer.analyse(body.query)
