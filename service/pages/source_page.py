@@ -11,7 +11,7 @@ import re
 from html import escape
 from urllib.parse import quote as url_quote
 
-from indexer.records import Chunk, Document
+from indexer.records import ENDED_STATUSES, Chunk, Document, Status, status_on
 
 LIFECYCLE_FIELDS = (  # shown when the document carries them (attribute or metadata key)
     ("status", "状态"),
@@ -84,15 +84,18 @@ def render_document(doc: Document, chunks: list[Chunk], cited: str = "", quote: 
     meta = [("文号", doc.doc_number), ("发文机关", doc.issuer), ("成文日期", doc.date)]
     for name, label in LIFECYCLE_FIELDS:
         value = field_value(doc, name)
-        meta.append((label, STATUS_LABELS.get(value, value) if name == "status" else value))
+        if name == "status":  # the status today (a recorded 现行有效 may have lapsed since)
+            value = status_on(doc).value if value in Status._value2member_map_ else STATUS_LABELS.get(value, value)
+        meta.append((label, value))
     meta_html = "".join(
         f"<div><dt>{escape(label)}：</dt><dd data-field=\"{escape(label)}\">{escape(value)}</dd></div>"
         for label, value in meta if value
     )
     status = field_value(doc, "status")
+    label = status_on(doc).value if status in Status._value2member_map_ else STATUS_LABELS.get(status, "")
     notice = ""
-    if status in ("repealed", "expired", "superseded"):
-        notice = f'<p class="notice" role="alert">本文件{escape(STATUS_LABELS[status])}，仅供查阅。</p>'
+    if status in ("repealed", "expired", "superseded") or label in ENDED_STATUSES:
+        notice = f'<p class="notice" role="alert">本文件{escape(label)}，仅供查阅。</p>'
 
     toc, body = [], []
     seen_paths: set[tuple[str, ...]] = set()

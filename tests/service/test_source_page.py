@@ -28,7 +28,7 @@ def test_everything_is_escaped_and_the_whole_text_is_there():
     assert 'id="chunk-d1_a"' in page and 'id="chunk-d1_b"' in page
     for label in ("文号", "发文机关", "成文日期"):
         assert f"{label}：" in page
-    assert "状态" not in page  # no lifecycle fields, no empty rows
+    assert "状态：</dt><dd data-field=\"状态\">现行有效" in page and "失效日期" not in page  # no empty rows
     assert 'href="#chunk-d1_b"' in page  # clause hierarchy links to the clause
 
 
@@ -39,8 +39,11 @@ def test_the_cited_clause_and_its_quote_are_marked():
 
 
 def test_lifecycle_fields_show_when_present():
-    page = render_document(_doc(status="repealed", visibility="internal"), _chunks())
+    doc = _doc()
+    doc.status, doc.effective_to, doc.visibility = "已废止", "2018-12-31", ["internal"]
+    page = render_document(doc, _chunks())
     assert "状态：" in page and "已废止" in page and "可见范围：" in page and "internal" in page
+    assert "失效日期：</dt><dd data-field=\"失效日期\">2018-12-31" in page
     assert 'role="alert"' in page
 
 
