@@ -14,15 +14,12 @@ from urllib.parse import quote as url_quote
 from indexer.records import ENDED_STATUSES, Chunk, Document, Status, status_on
 
 LIFECYCLE_FIELDS = (  # shown when the document carries them (attribute or metadata key)
-    ("status", "状态"),
-    ("effective_from", "生效日期"),
-    ("effective_to", "失效日期"),
+    ("effective_from", "施行日期"),
+    ("effective_to", "截止日期"),
+    ("superseded_by", "被替代为"),
+    ("supersedes", "替代"),
     ("visibility", "可见范围"),
 )
-STATUS_LABELS = {
-    "active": "现行有效", "in_force": "现行有效", "draft": "草稿", "repealed": "已废止",
-    "superseded": "已被替代", "expired": "已失效", "pending": "尚未生效",
-}
 
 _CSS = """
 body{margin:0;font:15px/1.8 "PingFang SC","Microsoft YaHei","Noto Sans CJK SC","WenQuanYi Micro Hei",sans-serif;
@@ -81,21 +78,17 @@ def _clause_path(chunk: Chunk) -> list[str]:
 
 
 def render_document(doc: Document, chunks: list[Chunk], cited: str = "", quote: str = "") -> str:
-    meta = [("文号", doc.doc_number), ("发文机关", doc.issuer), ("成文日期", doc.date)]
-    for name, label in LIFECYCLE_FIELDS:
-        value = field_value(doc, name)
-        if name == "status":  # the status today (a recorded 现行有效 may have lapsed since)
-            value = status_on(doc).value if value in Status._value2member_map_ else STATUS_LABELS.get(value, value)
-        meta.append((label, value))
+    status = status_on(doc) if hasattr(doc, "status") else None
+    meta = [("文号", doc.doc_number), ("发文机关", doc.issuer), ("成文日期", doc.date),
+            ("状态", status.value if status else "")]
+    meta += [(label, field_value(doc, name)) for name, label in LIFECYCLE_FIELDS]
     meta_html = "".join(
         f"<div><dt>{escape(label)}：</dt><dd data-field=\"{escape(label)}\">{escape(value)}</dd></div>"
         for label, value in meta if value
     )
-    status = field_value(doc, "status")
-    label = status_on(doc).value if status in Status._value2member_map_ else STATUS_LABELS.get(status, "")
     notice = ""
-    if status in ("repealed", "expired", "superseded") or label in ENDED_STATUSES:
-        notice = f'<p class="notice" role="alert">本文件{escape(label)}，仅供查阅。</p>'
+    if status in ENDED_STATUSES or status == Status.PENDING:
+        notice = f'<p class="notice" role="alert">本文件{escape(status.value)}，仅供查阅。</p>'
 
     toc, body = [], []
     seen_paths: set[tuple[str, ...]] = set()

@@ -6,9 +6,9 @@ from service.pages.source_page import render_document, source_link
 TEXT = "一、总则\n第一条 为了<b>规范</b>管理，制定本办法。\n二、附则\n第二条 本办法自2017年1月1日起施行。"
 
 
-def _doc(**metadata) -> Document:
+def _doc(**fields) -> Document:
     return Document("d1", "测试<script>alert(1)</script>办法", TEXT, "t.txt", "青政〔2017〕1号", "青海省人民政府",
-                    "2017-01-01", metadata=metadata)
+                    "2017-01-01", **fields)
 
 
 def _chunks() -> list[Chunk]:
@@ -26,9 +26,9 @@ def test_everything_is_escaped_and_the_whole_text_is_there():
     assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "&lt;b&gt;规范&lt;/b&gt;" in page
     assert 'id="chunk-d1_a"' in page and 'id="chunk-d1_b"' in page
-    for label in ("文号", "发文机关", "成文日期"):
+    for label in ("文号", "发文机关", "成文日期", "状态"):
         assert f"{label}：" in page
-    assert "状态：</dt><dd data-field=\"状态\">现行有效" in page and "失效日期" not in page  # no empty rows
+    assert "现行有效" in page and "可见范围" not in page  # empty fields get no row
     assert 'href="#chunk-d1_b"' in page  # clause hierarchy links to the clause
 
 
@@ -39,11 +39,8 @@ def test_the_cited_clause_and_its_quote_are_marked():
 
 
 def test_lifecycle_fields_show_when_present():
-    doc = _doc()
-    doc.status, doc.effective_to, doc.visibility = "已废止", "2018-12-31", ["internal"]
-    page = render_document(doc, _chunks())
-    assert "状态：" in page and "已废止" in page and "可见范围：" in page and "internal" in page
-    assert "失效日期：</dt><dd data-field=\"失效日期\">2018-12-31" in page
+    page = render_document(_doc(status="已废止", effective_to="2018-12-31", visibility=["财政厅"]), _chunks())
+    assert "状态：" in page and "已废止" in page and "截止日期：" in page and "可见范围：" in page and "财政厅" in page
     assert 'role="alert"' in page
 
 

@@ -97,6 +97,7 @@ async def upload_documents(
                                                        "omitted = everyone")] = None,
 ) -> UploadResponse:
     started = time.perf_counter()
+    holder.current  # noqa: B018 -- raises IndexUnavailable (503) before any file is parsed
     groups = _groups(visibility)
     with tempfile.TemporaryDirectory(prefix="upload-") as tmp:
         paths = []
