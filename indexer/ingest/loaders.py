@@ -122,11 +122,16 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
     kind = _magic_kind(data)
     if kind or b"\x00" in data[:8192]:
         raise LoaderError(f"binary content ({kind or 'contains NUL bytes'}), not text")
-    for encoding, strict in (("utf-8", False), ("gb18030", True)):
+    utf8 = _utf8(data)
+    if utf8 is not None:
         try:
-            return _checked(data.decode(encoding), encoding, strict)
-        except (UnicodeDecodeError, LoaderError):
-            continue
+            return _checked(utf8, "utf-8", strict=False)
+        except LoaderError:
+            pass
+    try:
+        return _checked(data.decode("gb18030"), "gb18030")
+    except (UnicodeDecodeError, LoaderError):
+        pass
     from charset_normalizer import from_bytes
 
     best = from_bytes(data).best()
@@ -136,6 +141,16 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
         except LoaderError:
             pass
     raise LoaderError("undecodable text (not UTF-8, GB18030/GBK or UTF-16)")
+
+
+def _utf8(data: bytes) -> str | None:
+    """Strict UTF-8, except that a character cut off at the very end (a truncated file) is dropped."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.end == len(data) and len(data) - exc.start < 4 and exc.reason == "unexpected end of data":
+            return data[:exc.start].decode("utf-8", errors="strict")
+        return None
 
 
 def _checked(text: str, encoding: str, strict: bool = True) -> tuple[str, str]:
@@ -214,7 +229,10 @@ def _strip_markdown(text: str) -> str:
 
 def _load_html(source: str, data: bytes) -> list[SourceText | LoadError]:
     encoding = _html_declared_encoding(data)
-    if encoding:
+    utf8 = _utf8(data) if encoding and b"\x00" not in data[:4096] else None
+    if utf8 is not None:  # valid UTF-8 is strong evidence: pages often declare a charset they are not in
+        text, encoding = utf8, "utf-8"
+    elif encoding:
         text = data.decode(encoding, errors="replace")
     else:
         text, encoding = decode_bytes(data)
