@@ -335,6 +335,6 @@ def make_doc_id(doc_number: str, source: str, title: str, record_id: object = No
         return str(record_id)
     path, _, record = source.partition("#")
     name = PurePath(path).name  # not the whole path: the same file given another way keeps its ids
-    slug = re.sub(r"[^a-z0-9]+", "-", PurePath(name).stem.lower()).strip("-") or "src"
+    slug = re.sub(r"[^a-z0-9]+", "-", PurePath(name).stem.lower())[:60].strip("-") or "src"
     digest = hashlib.sha1(f"{title}\n{name}#{record}".encode()).hexdigest()[:8]
     return f"{slug}-{digest}"
