@@ -47,6 +47,7 @@ class Settings(BaseSettings):
     rrf_k: int = 5
     candidate_k: int = 100
     answer_type_boost: float = 0.1
+    followup_doc_boost: float = 0.1  # prior for the previous answer's document when a follow-up is completed
     hnsw_threshold: int = 200_000
     reranker_dir: Path | None = None
     confidence_model: Path | None = None  # default: the calibrated indexer/data/confidence.json
@@ -65,6 +66,11 @@ class Settings(BaseSettings):
     llm_model: str = ""
     llm_api_key: str = ""
     llm_timeout_s: float = 20.0
+
+    # feedback and the question log
+    feedback_db: Path = PROJECT_ROOT / "var" / "feedback.sqlite"
+    log_users: bool = False  # store the caller (from a bearer token) with each logged question
+    log_retention_days: int = Field(default=90, ge=1)
 
 
 @lru_cache

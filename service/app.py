@@ -17,9 +17,10 @@ from fastapi.responses import JSONResponse
 from config import Settings, get_settings
 from indexer.backends.factory import BackendUnavailable, open_backend
 from service.answering import Answerer
-from service.api.routes import ask, documents, health, search, widget
+from service.api.routes import admin, ask, documents, health, search, source_view, widget
 from service.index_holder import IndexHolder
 from service.metrics import ServiceMetrics
+from service.question_log import QuestionLog
 
 log = logging.getLogger(__name__)
 access_log = logging.getLogger("service.access")
@@ -58,11 +59,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.metrics = ServiceMetrics()
     app.state.answerer = Answerer(settings)
+    app.state.question_log = QuestionLog(settings.feedback_db, settings.log_retention_days)
     app.state.index_holder = IndexHolder(None, "still loading")
     app.state.load_error = "still loading"
     if settings.cors_origins:
-        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST", "DELETE"],
-                           allow_headers=["Content-Type", "X-API-Key", "X-Request-ID"])
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,
+                           allow_methods=["GET", "POST", "DELETE", "PATCH"],
+                           allow_headers=["Content-Type", "X-API-Key", "X-Request-ID", "Authorization"])
 
     @app.middleware("http")
     async def observe(request: Request, call_next):
@@ -92,6 +95,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             problems.append(f"{where}: {err.get('msg', 'invalid')}")
         return JSONResponse(status_code=422, content={"detail": "; ".join(problems) or "invalid request"})
 
-    for module in (search, ask, documents, health, widget):
+    for module in (search, ask, documents, health, widget, admin, source_view):
         app.include_router(module.router)
     return app

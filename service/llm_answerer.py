@@ -27,6 +27,12 @@ SYSTEM_PROMPT = (
 )
 
 
+REWRITE_PROMPT = (
+    "把用户的追问改写成一个不依赖上下文、可以单独检索的完整问题。只输出改写后的问题，不要解释。"
+    "如果追问本身已经完整，原样输出。"
+)
+
+
 class LLMAnswerer:
     def __init__(self, settings: Settings, transport: httpx.BaseTransport | None = None) -> None:
         self.settings = settings
@@ -69,3 +75,29 @@ class LLMAnswerer:
             return fallback
         citations = [Citation(n, hit.chunk, first_sentence(hit.chunk.text)) for n, hit in enumerate(hits, start=1)]
         return Answer(question, cleaned, True, citations, fallback.intent)
+
+    def rewrite(self, question: str, earlier: list[str]) -> str | None:
+        """The follow-up rewritten as a self-contained question, or None (the caller falls back to the rules)."""
+        context = "\n".join(f"第{i}问：{q}" for i, q in enumerate(earlier[-3:], start=1))
+        try:
+            response = self.client.post(
+                "/v1/chat/completions",
+                json={
+                    "model": self.settings.llm_model,
+                    "temperature": 0,
+                    "messages": [
+                        {"role": "system", "content": REWRITE_PROMPT},
+                        {"role": "user", "content": f"{context}\n追问：{question}"},
+                    ],
+                },
+            )
+            response.raise_for_status()
+            text = response.json()["choices"][0]["message"]["content"].strip()
+        except (httpx.HTTPError, KeyError, IndexError, TypeError, ValueError) as exc:
+            log.warning("LLM rewrite failed, completing the follow-up by rule: %s", exc)
+            return None
+        text = text.splitlines()[0].strip() if text else ""
+        # A rewrite is one question of sensible length; anything else is not trusted.
+        if not text or len(text) > 3 * len(question) + 120:
+            return None
+        return text

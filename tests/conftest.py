@@ -46,7 +46,8 @@ def test_settings(tmp_path_factory, model_dir):
     """Settings for a test session: a private index folder, the shared embedding cache."""
     return get_settings().model_copy(
         update={"index_dir": tmp_path_factory.mktemp("index") / "gazette", "model_dir": model_dir,
-                "admin_api_key": "test-admin-key"}
+                "admin_api_key": "test-admin-key",
+                "feedback_db": tmp_path_factory.mktemp("log") / "feedback.sqlite"}
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 from typing import Annotated
 
@@ -11,6 +12,7 @@ from config import Settings
 from indexer.backends.base import IndexBackend
 from service.answering import Answerer
 from service.index_holder import IndexHolder, IndexUnavailable
+from service.question_log import QuestionLog
 
 
 def get_app_settings(request: Request) -> Settings:
@@ -32,6 +34,30 @@ def get_answerer(request: Request) -> Answerer:
     return request.app.state.answerer
 
 
+def get_question_log(request: Request) -> QuestionLog:
+    return request.app.state.question_log
+
+
+def get_caller(
+    request: Request,
+    settings: Annotated[Settings, Depends(get_app_settings)],
+    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> str | None:
+    """Who asked, for the question log: only with ``LOG_USERS`` and only when a token identifies them.
+
+    A user set on the request by an authentication layer wins; otherwise a bearer token is
+    recorded as a pseudonym (a hash, never the token itself).
+    """
+    if not settings.log_users:
+        return None
+    user = getattr(request.state, "user", None)
+    if user:
+        return str(getattr(user, "name", user))
+    if authorization and authorization.lower().startswith("bearer ") and authorization[7:].strip():
+        return "token:" + hashlib.sha256(authorization[7:].strip().encode()).hexdigest()[:16]
+    return None
+
+
 def require_admin(
     settings: Annotated[Settings, Depends(get_app_settings)],
     x_api_key: Annotated[str | None, Header(description="the admin API key (ADMIN_API_KEY)")] = None,
@@ -47,3 +73,5 @@ IndexDep = Annotated[IndexBackend, Depends(get_index)]
 HolderDep = Annotated[IndexHolder, Depends(get_holder)]
 AnswererDep = Annotated[Answerer, Depends(get_answerer)]
 AdminDep = Annotated[None, Depends(require_admin)]
+QuestionLogDep = Annotated[QuestionLog, Depends(get_question_log)]
+CallerDep = Annotated[str | None, Depends(get_caller)]
