@@ -84,8 +84,11 @@ class Answerer:
         composer = self._composer(index)
         answer = composer.compose(query, hits, result.confident, result.route_kind)
         if self.llm is not None and result.confident:
-            answer = self.llm.answer(completion.completed, hits, fallback=answer,
-                                     first_sentence=composer.first_sentence)
+            try:
+                answer = self.llm.answer(completion.completed, hits, fallback=answer,
+                                         first_sentence=composer.first_sentence)
+            except Exception:  # the endpoint is optional: whatever it sends, the user gets the extractive answer
+                log.exception("LLM answer path failed unexpectedly, using the extractive answer")
         answer.question = question
         answer.completed = completion.completed if completion.followup else ""
         answer.confidence = result.confidence

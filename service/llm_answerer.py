@@ -1,9 +1,9 @@
 """Optional generated answers from an OpenAI-compatible endpoint (vLLM, Ollama…).
 
 The model sees the numbered passages and must cite them as [n]. Markers that
-point nowhere are dropped; an answer left with no valid marker, an HTTP error or
-a timeout falls back to the extractive answer, so the service never depends on
-the endpoint being up.
+point nowhere are dropped; an answer left with no valid marker, a reply without
+text content (``"content": null``), an HTTP error or a timeout falls back to the
+extractive answer, so the service never depends on the endpoint being up.
 """
 
 from __future__ import annotations
@@ -36,7 +36,8 @@ REWRITE_PROMPT = (
 class LLMAnswerer:
     def __init__(self, settings: Settings, transport: httpx.BaseTransport | None = None) -> None:
         self.settings = settings
-        headers = {"Authorization": f"Bearer {settings.llm_api_key}"} if settings.llm_api_key else {}
+        key = settings.llm_api_key.get_secret_value()
+        headers = {"Authorization": f"Bearer {key}"} if key else {}
         self.client = httpx.Client(
             base_url=settings.llm_base_url.rstrip("/"), timeout=settings.llm_timeout_s, headers=headers,
             transport=transport,
@@ -64,10 +65,15 @@ class LLMAnswerer:
                 },
             )
             response.raise_for_status()
-            text = response.json()["choices"][0]["message"]["content"].strip()
+            content = response.json()["choices"][0]["message"]["content"]
         except (httpx.HTTPError, KeyError, IndexError, TypeError, ValueError) as exc:
             log.warning("LLM answer failed, using the extractive answer: %s", exc)
             return fallback
+        if not isinstance(content, str) or not content.strip():
+            # e.g. "content": null from a server with a reasoning parser whose model never finished thinking
+            log.warning("LLM answer had no text content (%s), using the extractive answer", type(content).__name__)
+            return fallback
+        text = content.strip()
         cleaned = _MARKER.sub(lambda m: m.group(0) if 1 <= int(m.group(1)) <= len(hits) else "", text)
         used = sorted({int(n) for n in _MARKER.findall(cleaned)})
         if not used:

@@ -58,14 +58,26 @@ def get_caller(
     return None
 
 
+def admin_key_problem(settings: Settings, supplied: str | None) -> tuple[int, str] | None:
+    """Why a request may not change documents (status, message), or None when ``supplied`` is the key.
+
+    The one check, used by the ``require_admin`` dependency and by ``RequestLimits`` before any body is read.
+    """
+    expected = settings.admin_api_key.get_secret_value()
+    if not expected:
+        return 403, "admin routes (document updates, feedback review) are disabled: ADMIN_API_KEY is not set"
+    if supplied is None or not hmac.compare_digest(supplied.encode(), expected.encode()):
+        return 401, "missing or wrong X-API-Key header"
+    return None
+
+
 def require_admin(
     settings: Annotated[Settings, Depends(get_app_settings)],
     x_api_key: Annotated[str | None, Header(description="the admin API key (ADMIN_API_KEY)")] = None,
 ) -> None:
-    if not settings.admin_api_key:
-        raise HTTPException(status_code=403, detail="document updates are disabled: ADMIN_API_KEY is not set")
-    if x_api_key is None or not hmac.compare_digest(x_api_key.encode(), settings.admin_api_key.encode()):
-        raise HTTPException(status_code=401, detail="missing or wrong X-API-Key header")
+    problem = admin_key_problem(settings, x_api_key)
+    if problem is not None:
+        raise HTTPException(status_code=problem[0], detail=problem[1])
 
 
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
