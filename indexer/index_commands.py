@@ -14,6 +14,7 @@ from indexer.backends.factory import (
     add_to_index,
     build_index,
     index_exists,
+    ingest_files,
     new_backend,
     open_backend,
     where,
@@ -72,9 +73,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _ingest(paths: list[Path], settings):
-    from indexer.ingest.pipeline import ingest
-
-    result = ingest(paths, max_chars=settings.chunk_max_chars, min_chars=settings.chunk_min_chars)
+    result = ingest_files(paths, settings)
     for error in result.errors:
         print(f"error: {error.source}: {error.message}", file=sys.stderr)
     return result
