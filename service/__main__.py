@@ -37,8 +37,10 @@ def main(argv: list[str] | None = None) -> int:
     # Each worker process builds the app from the environment; the model's weights and the index's
     # sentence vectors are memory-mapped files, so the workers share one copy in the page cache.
     os.environ["INDEX_DIR"] = str(args.index)
+    # A worker loads the model and the index during start-up without answering the supervisor's
+    # health pings; the default 5 s would have it killed and restarted forever.
     uvicorn.run("service.app:create_app", factory=True, workers=settings.workers, host=args.host, port=args.port,
-                log_level=settings.log_level.lower(), access_log=False)
+                log_level=settings.log_level.lower(), access_log=False, timeout_worker_healthcheck=300)
     return 0
 
 
