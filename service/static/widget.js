@@ -3,6 +3,8 @@
  *
  * Embed:  <script src="http://host:8000/widget.js" data-api-base="http://host:8000"></script>
  *         data-api-base is optional; by default the API is the origin this script was loaded from.
+ *         data-timeout-ms (default 60000): a question not answered in full by then is aborted
+ *         (AbortController) and the message says so.
  *
  * Protocol: POST {apiBase}/v1/ask/stream  with JSON {"question": "...", "top_k": 5}
  * The response is a Server-Sent Events stream (UTF-8), read with fetch + ReadableStream:
@@ -23,6 +25,7 @@
   const script = document.currentScript;
   const apiBase = ((script && script.dataset.apiBase) ||
     (script && script.src ? new URL(script.src, location.href).origin : location.origin)).replace(/\/+$/, "");
+  const timeoutMs = Math.max(1000, Number(script && script.dataset.timeoutMs) || 60000);
 
   const TEXT = {
     title: "政策文件问答",
@@ -42,6 +45,7 @@
     networkFailed: "无法连接问答服务，请稍后重试。",
     serverError: "服务出错：",
     interrupted: "回答中断，请重试。",
+    timedOut: (seconds) => `服务在 ${seconds} 秒内没有答完，已停止等待，请稍后重试。`,
     thinking: "正在检索文件…",
   };
 
@@ -306,15 +310,29 @@
   }
 
   async function ask(question, message) {
+    // One deadline for the whole exchange (connecting, waiting, streaming): aborting ends fetch and the stream.
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => { timedOut = true; controller.abort(); }, timeoutMs);
+    const failed = (text) => message.fail(timedOut ? TEXT.timedOut(Math.round(timeoutMs / 1000)) : text);
+    try {
+      await exchange(question, message, controller.signal, failed);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async function exchange(question, message, signal, failed) {
     let response;
     try {
       response = await fetch(`${apiBase}/v1/ask/stream`, {
         method: "POST",
         headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
         body: JSON.stringify({ question, top_k: 5 }),
+        signal,
       });
     } catch (err) {
-      message.fail(TEXT.networkFailed);
+      failed(TEXT.networkFailed);
       return;
     }
     if (!response.ok) {
@@ -323,7 +341,7 @@
         const body = await response.text();
         try { detail = describeDetail(JSON.parse(body).detail); } catch (err) { detail = body.slice(0, 200); }
       } catch (err) { /* body unreadable: keep the status line */ }
-      message.fail(`${TEXT.requestFailed}${detail || response.statusText || "未知错误"}（HTTP ${response.status}）`);
+      failed(`${TEXT.requestFailed}${detail || response.statusText || "未知错误"}（HTTP ${response.status}）`);
       return;
     }
     try {
@@ -336,12 +354,12 @@
         else if (event === "error") message.fail(TEXT.serverError + (data.message || "未知错误"));
       });
     } catch (err) {
-      message.fail(TEXT.interrupted);
+      failed(TEXT.interrupted);
       return;
     }
     if (message.node.dataset.done !== "true") {
       if (message.answer) message.finish({});
-      else message.fail(TEXT.interrupted);
+      else failed(TEXT.interrupted);
     }
   }
 
