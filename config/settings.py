@@ -55,6 +55,7 @@ class Settings(BaseSettings):
     admin_api_key: SecretStr = SecretStr("")  # read with .get_secret_value(); never printed or logged
     max_upload_bytes: int = Field(20 * 1024 * 1024, ge=1)  # one upload request, all its files together
     max_json_bytes: int = Field(1024 * 1024, ge=1)  # the body of any other request
+    compute_threads: int = Field(0, ge=0)  # threads running searches and answers; 0 = one per CPU core
 
     # optional generative answers
     llm_base_url: str = ""

@@ -12,8 +12,9 @@ from starlette.concurrency import run_in_threadpool
 from indexer.backends.base import IndexBackend
 from indexer.records import Turn
 from service.answer_composer import Answer
-from service.api.deps import AnswererDep, CallerDep, IndexDep, QuestionLogDep
+from service.api.deps import AnswererDep, CallerDep, ComputeDep, IndexDep, QuestionLogDep
 from service.api.routes.search import to_filters
+from service.compute_pool import ComputePool
 from service.pages.source_page import source_link
 from service.question_log import LoggedAnswer, QuestionLog
 from service.schemas import AskRequest, AskResponse, CitationOut
@@ -44,8 +45,10 @@ def index_version(index: IndexBackend) -> str:
     return f"{str(stats.get('corpus_fingerprint', ''))[:12]}@{stats.get('built_at', '')}"
 
 
-async def _answer(body: AskRequest, index: IndexBackend, answerer, log: QuestionLog, caller: str | None):
-    answer = await run_in_threadpool(
+async def _answer(
+    body: AskRequest, index: IndexBackend, answerer, log: QuestionLog, caller: str | None, compute: ComputePool
+):
+    answer = await compute.run(
         answerer.answer, index, body.question, body.top_k, to_filters(body.filters), _history(body)
     )
     citations = _citations(answer)
@@ -61,10 +64,11 @@ async def _answer(body: AskRequest, index: IndexBackend, answerer, log: Question
 
 @router.post("/v1/ask", response_model=AskResponse)
 async def ask(
-    body: AskRequest, index: IndexDep, answerer: AnswererDep, log: QuestionLogDep, caller: CallerDep
+    body: AskRequest, index: IndexDep, answerer: AnswererDep, log: QuestionLogDep, caller: CallerDep,
+    compute: ComputeDep,
 ) -> AskResponse:
     started = time.perf_counter()
-    answer, citations, answer_id = await _answer(body, index, answerer, log, caller)
+    answer, citations, answer_id = await _answer(body, index, answerer, log, caller, compute)
     return AskResponse(
         answer_id=answer_id, question=body.question, completed_question=answer.completed or None,
         answer=answer.answer, answerable=answer.answerable, confidence=answer.confidence, citations=citations,
@@ -82,10 +86,11 @@ def _event(name: str, data: dict) -> str:
     responses={200: {"content": {"text/event-stream": {}}, "description": "citations, delta…, done"}},
 )
 async def ask_stream(
-    body: AskRequest, index: IndexDep, answerer: AnswererDep, log: QuestionLogDep, caller: CallerDep
+    body: AskRequest, index: IndexDep, answerer: AnswererDep, log: QuestionLogDep, caller: CallerDep,
+    compute: ComputeDep,
 ) -> StreamingResponse:
     started = time.perf_counter()
-    answer, citations, answer_id = await _answer(body, index, answerer, log, caller)
+    answer, citations, answer_id = await _answer(body, index, answerer, log, caller, compute)
 
     def events() -> Iterator[str]:
         yield _event("citations", {

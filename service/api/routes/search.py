@@ -3,10 +3,9 @@ from __future__ import annotations
 import time
 
 from fastapi import APIRouter
-from starlette.concurrency import run_in_threadpool
 
 from indexer.records import SearchFilters
-from service.api.deps import IndexDep
+from service.api.deps import ComputeDep, IndexDep
 from service.schemas import Filters, SearchHit, SearchRequest, SearchResponse
 
 router = APIRouter(tags=["search"])
@@ -17,11 +16,11 @@ def to_filters(filters: Filters | None) -> SearchFilters | None:
 
 
 @router.post("/v1/search", response_model=SearchResponse)
-async def search(body: SearchRequest, index: IndexDep) -> SearchResponse:
+async def search(body: SearchRequest, index: IndexDep, compute: ComputeDep) -> SearchResponse:
     started = time.perf_counter()
     weights = (body.weights.bm25, body.weights.dense) if body.weights else None
     query = index.analyzer.analyse(body.query)
-    result = await run_in_threadpool(index.search, query, body.top_k, body.mode, to_filters(body.filters), weights)
+    result = await compute.run(index.search, query, body.top_k, body.mode, to_filters(body.filters), weights)
     hits = [
         SearchHit(
             chunk_id=h.chunk.chunk_id, doc_id=h.chunk.doc_id, doc_title=h.chunk.doc_title,
