@@ -23,6 +23,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections import Counter
@@ -72,38 +73,45 @@ def _free_port() -> int:
 
 @contextmanager
 def served(index_dir: Path, ready_timeout_s: float = 180.0) -> Iterator[str]:
-    """``python -m service`` over ``index_dir`` on a free loopback port; yields its URL, stops it at the end."""
+    """``python -m service`` over ``index_dir`` on a free loopback port; yields its URL, stops it at the end.
+
+    Its log goes to a temporary file (a pipe nobody reads would block the service once full).
+    """
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "service", "--index", str(index_dir), "--host", "127.0.0.1", "--port", str(port)],
-        env={**os.environ, "LOG_LEVEL": "WARNING"}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )
-    try:
-        deadline = time.monotonic() + ready_timeout_s
-        while True:
-            if process.poll() is not None:
-                tail = process.stderr.read().decode("utf-8", "replace")[-500:] if process.stderr else ""
-                raise RunError(f"the service exited with code {process.returncode}: {tail.strip()}")
-            try:
-                if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RunError(f"the service did not become ready within {ready_timeout_s:.0f} s")
-            time.sleep(0.3)
-        yield url
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        if process.stderr:
-            process.stderr.close()
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "service", "--index", str(index_dir), "--host", "127.0.0.1", "--port", str(port)],
+            env={**os.environ, "LOG_LEVEL": "WARNING"}, stdout=subprocess.DEVNULL, stderr=log,
+        )
+        try:
+            _wait_ready(process, url, log, ready_timeout_s)
+            yield url
+        finally:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                try:
+                    process.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+
+
+def _wait_ready(process: subprocess.Popen, url: str, log, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        if process.poll() is not None:
+            log.seek(0)
+            tail = log.read().decode("utf-8", "replace")[-500:].strip()
+            raise RunError(f"the service exited with code {process.returncode}: {tail}")
+        try:
+            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            raise RunError(f"the service did not become ready within {timeout_s:.0f} s")
+        time.sleep(0.3)
 
 
 # ---- clients and prober ----------------------------------------------------------------

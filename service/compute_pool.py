@@ -1,9 +1,10 @@
 """Runs the CPU-bound part of a request (a search, an answer) in a small, fixed number of threads.
 
-Requests beyond ``COMPUTE_THREADS`` wait their turn on the event loop, where waiting costs nothing,
-instead of all running at once in the 40-thread default pool: with many threads contending for the
-GIL the event loop (and the health probes on it) gets its turn only every few tens of milliseconds,
-and two cores gain nothing from more than a few busy threads.
+Each lane (``"search"``, ``"ask"``) has ``COMPUTE_THREADS`` threads; requests beyond that wait their
+turn on the event loop, where waiting costs nothing, instead of all running at once in the 40-thread
+default pool: with many threads contending for the GIL the event loop (and the health probes on it)
+gets its turn only every hundred milliseconds or so, and two cores gain nothing from more than a few
+busy threads. Separate lanes keep a quick search from queueing behind slow answers.
 """
 
 from __future__ import annotations
@@ -31,9 +32,10 @@ class ComputePool:
         if threads < 0:
             raise ValueError(f"COMPUTE_THREADS must be 0 (one per core) or positive, got {threads}")
         self.threads = threads or default_threads()
-        self._limiter: anyio.CapacityLimiter | None = None  # made on first use, inside the event loop
+        self._lanes: dict[str, anyio.CapacityLimiter] = {}  # made on first use, inside the event loop
 
-    async def run(self, function: Callable[..., T], /, *args: object) -> T:
-        if self._limiter is None:
-            self._limiter = anyio.CapacityLimiter(self.threads)
-        return await anyio.to_thread.run_sync(partial(function, *args), limiter=self._limiter)
+    async def run(self, lane: str, function: Callable[..., T], /, *args: object) -> T:
+        limiter = self._lanes.get(lane)
+        if limiter is None:
+            limiter = self._lanes[lane] = anyio.CapacityLimiter(self.threads)
+        return await anyio.to_thread.run_sync(partial(function, *args), limiter=limiter)

@@ -49,7 +49,7 @@ async def _answer(
     body: AskRequest, index: IndexBackend, answerer, log: QuestionLog, caller: str | None, compute: ComputePool
 ):
     answer = await compute.run(
-        answerer.answer, index, body.question, body.top_k, to_filters(body.filters), _history(body)
+        "ask", answerer.answer, index, body.question, body.top_k, to_filters(body.filters), _history(body)
     )
     citations = _citations(answer)
     entry = LoggedAnswer(

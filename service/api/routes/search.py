@@ -20,7 +20,7 @@ async def search(body: SearchRequest, index: IndexDep, compute: ComputeDep) -> S
     started = time.perf_counter()
     weights = (body.weights.bm25, body.weights.dense) if body.weights else None
     query = index.analyzer.analyse(body.query)
-    result = await compute.run(index.search, query, body.top_k, body.mode, to_filters(body.filters), weights)
+    result = await compute.run("search", index.search, query, body.top_k, body.mode, to_filters(body.filters), weights)
     hits = [
         SearchHit(
             chunk_id=h.chunk.chunk_id, doc_id=h.chunk.doc_id, doc_title=h.chunk.doc_title,
