@@ -25,6 +25,14 @@ class Settings(BaseSettings):
     model_dir: Path = PROJECT_ROOT / "models" / "e5-small"
     embedding_cache_dir: Path = PROJECT_ROOT / "var" / "embedding-cache"
 
+    # index backend
+    index_backend: Literal["local", "milvus"] = "local"
+    milvus_uri: str = str(PROJECT_ROOT / "var" / "milvus.db")  # a file = embedded Milvus Lite; http://host:19530
+    milvus_token: str = ""  # "user:password" or an API key, for a server
+    milvus_collection: str = Field(default="gov_docs", pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,200}$")
+    milvus_lexical: Literal["sparse", "milvus-bm25"] = "sparse"
+    milvus_refresh_s: float = Field(default=5.0, ge=0)
+
     # encoder
     encoder: Literal["onnx-int8", "torch"] = "onnx-int8"
     encoder_threads: int = 0  # 0 = all available cores

@@ -71,6 +71,11 @@ def extract_user_terms(texts: Iterable[str], min_count: int = 2) -> list[str]:
     return sorted(t for t in exact | frequent if 2 <= len(t) <= 20)
 
 
+def dictionary_terms(user_terms: Iterable[str]) -> list[str]:
+    """Every word the tokenizer adds to jieba's dictionary (normalized): shipped terms, corpus terms, abbreviations."""
+    return sorted({to_index_form(t) for t in (*_shipped_terms(), *user_terms, *abbreviations())})
+
+
 class ChineseTokenizer:
     """Callable text → tokens, identical for documents and queries."""
 
@@ -79,8 +84,8 @@ class ChineseTokenizer:
         self._jieba = jieba.Tokenizer()
         self._jieba.initialize()
         self._abbreviations = abbreviations()
-        for term in (*_shipped_terms(), *self.user_terms, *self._abbreviations):
-            self._jieba.add_word(to_index_form(term), freq=USER_TERM_FREQ)
+        for term in dictionary_terms(self.user_terms):
+            self._jieba.add_word(term, freq=USER_TERM_FREQ)
         self._stop = stopwords()
         self._tagger = None
 
