@@ -235,11 +235,17 @@
 
   // ---- Thumbs up / down with a reason ----
   async function sendFeedback(answerId, rating, reason, comment) {
-    const response = await fetch(`${apiBase}/v1/feedback`, {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ answer_id: answerId, rating, reason, comment }),
-    });
+    let response;
+    try {
+      response = await fetch(`${apiBase}/v1/feedback`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ answer_id: answerId, rating, reason, comment }),
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch (err) {
+      throw new Error(err && err.name === "TimeoutError" ? `${Math.round(timeoutMs / 1000)} 秒内无响应` : "无法连接服务");
+    }
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
   }
 
