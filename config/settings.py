@@ -42,6 +42,12 @@ class Settings(BaseSettings):
     chunk_max_chars: int = 500
     chunk_min_chars: int = 40
 
+    # what parsing one input file may cost (uploads: in a worker process with these limits)
+    max_decompressed_bytes: int = Field(200 * 1024 * 1024, gt=0)
+    pdf_max_pages: int = Field(2000, gt=0)
+    parse_timeout_s: float = Field(120.0, gt=0)
+    parse_memory_bytes: int = Field(2 * 1024**3, gt=0)
+
     # retrieval
     fusion: Literal["rrf", "score"] = "rrf"
     bm25_weight: float = 1.0

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from config import get_settings
-from indexer.backends.factory import index_exists, new_backend, open_backend, where
+from indexer.backends.factory import index_exists, ingest_files, new_backend, open_backend, where
 from indexer.records import SearchFilters
 from indexer.retrieval.retriever import SEARCH_MODES
 
@@ -65,9 +65,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _ingest(paths: list[Path], settings):
-    from indexer.ingest.pipeline import ingest
-
-    result = ingest(paths, max_chars=settings.chunk_max_chars, min_chars=settings.chunk_min_chars)
+    result = ingest_files(paths, settings)
     for error in result.errors:
         print(f"error: {error.source}: {error.message}", file=sys.stderr)
     return result

@@ -170,10 +170,22 @@ class MilvusIndex(MilvusWriter):
             bm25_score=bm25_score, dense_score=dense_score,
             context_terms=lambda keys: {t for key in keys for t in row(key)["terms"]},
             prefetch=fetch,
+            demoted=self._demotion(filters, rows),
         )
         route = self.router.route(query.text, query.tokens) if mode != "bm25" else None
+        if route is not None and expression:  # the routed clause must pass the filters, access included
+            allowed = self.store.query(self.store.names.chunks, f"seq == {int(route.row)} and ({expression})",
+                                       ["seq"], limit=1)
+            route = route if allowed else None
         return self.ranker.rank(query, found, TermStats(idf, self.state["chunks"]), top_k=top_k, mode=mode,
                                 route=route, filters=filters, weights=weights)
+
+    @staticmethod
+    def _demotion(filters: SearchFilters | None, rows: dict[int, dict]):
+        """Lifecycle ``demote``: chunks of documents not in force rank after the others."""
+        if filters is None or filters.effective_lifecycle != "demote":
+            return None
+        return lambda key: not filters.in_force(rows_.lifecycle_of(rows[key]))
 
     def _lexical(self, query: Query, sparse_query: dict[int, float], expression: str, found_rows: dict
                  ) -> dict[int, float]:

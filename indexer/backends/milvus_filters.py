@@ -1,5 +1,9 @@
 """``SearchFilters`` as a Milvus boolean expression, every value quoted safely.
 
+Access (``groups`` against the document's ``visibility``) and lifecycle ``hide`` (in force
+on ``as_of`` or today, as ``records.status_on`` decides) are part of the expression, so
+the documents they exclude are never candidates.
+
 Values are user input: each becomes a double-quoted string literal with ``\\`` and
 ``"`` escaped and control characters dropped (metadata never holds them), and the
 issuer substring additionally escapes LIKE's wildcards ``%`` and ``_``, so no value
@@ -11,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-from indexer.records import SearchFilters
+from indexer.records import ENDED_STATUSES, SearchFilters, today_iso
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -30,9 +34,9 @@ def like_contains(value: str) -> str:
 
 def filter_expression(filters: SearchFilters | None) -> str:
     """The expression for these filters; ``""`` when there are none."""
-    if filters is None or filters.is_empty():
+    if filters is None:
         return ""
-    parts = []
+    parts = access_expressions(filters)
     if filters.doc_id:
         parts.append(f"doc_id == {literal(filters.doc_id)}")
     if filters.doc_number:
@@ -46,6 +50,23 @@ def filter_expression(filters: SearchFilters | None) -> str:
     if filters.date_to:
         parts.append(f"date <= {literal(filters.date_to)}")
     return " and ".join(parts)
+
+
+def access_expressions(filters: SearchFilters) -> list[str]:
+    parts = []
+    if filters.groups is not None:
+        readable = "array_length(visibility) == 0"
+        if filters.groups:
+            groups = ", ".join(literal(g) for g in sorted(filters.groups))
+            readable = f"({readable} or array_contains_any(visibility, [{groups}]))"
+        parts.append(readable)
+    if filters.effective_lifecycle == "hide":
+        day = literal(filters.as_of or today_iso())
+        ended = ", ".join(literal(s.value) for s in sorted(ENDED_STATUSES))
+        parts.append(f'(effective_from == "" or effective_from <= {day}) and '
+                     f'(effective_to == "" or effective_to >= {day}) and '
+                     f'not (effective_to == "" and status in [{ended}])')
+    return parts
 
 
 def in_list(field: str, values: list) -> str:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import fields
 from typing import Any
 
 import numpy as np
@@ -19,7 +18,8 @@ from indexer.records import Chunk, Document
 from indexer.retrieval.sparse_bm25 import update_histogram
 
 CHUNK_COLUMNS = ("chunk_id", "doc_id", "doc_number", "issuer", "date", "text")
-CHUNK_FIELDS = ["seq", *CHUNK_COLUMNS, "position", "record"]
+DOC_ON_CHUNK = ("visibility", "status", "effective_from", "effective_to")
+CHUNK_FIELDS = ["seq", *CHUNK_COLUMNS, *DOC_ON_CHUNK, "position", "record"]
 DOC_FIELDS = ["doc_id", "seq", "record", "n_chunks", "text_parts", "header_seq", "signature_seq"]
 NO_ROW = -1
 
@@ -29,6 +29,7 @@ def check_sizes(documents: Iterable[Document], chunks: Iterable[Chunk]) -> None:
     for doc in documents:
         if len(doc.doc_id.encode()) > schema.ID_CHARS:
             raise ValueError(f"doc_id {doc.doc_id[:60]!r}… is longer than {schema.ID_CHARS} bytes")
+        doc_columns(doc)
     for chunk in chunks:
         if len(chunk.chunk_id.encode()) > schema.ID_CHARS:
             raise ValueError(f"chunk_id {chunk.chunk_id[:60]!r}… is longer than {schema.ID_CHARS} bytes")
@@ -38,15 +39,29 @@ def check_sizes(documents: Iterable[Document], chunks: Iterable[Chunk]) -> None:
                 raise ValueError(f"chunk {chunk.chunk_id}: {name} is {size:,} bytes; Milvus holds {schema.LONG:,}")
 
 
-def chunk_row(chunk: Chunk, position: int, terms: list[str], vector: np.ndarray, sparse: dict[int, float],
-              lexical_text: str | None) -> dict[str, Any]:
+def chunk_row(seq: int, chunk: Chunk, doc: Document, position: int, terms: list[str], vector: np.ndarray,
+              sparse: dict[int, float], lexical_text: str | None) -> dict[str, Any]:
     data = chunk.to_dict()
-    row = {name: data.pop(name) for name in CHUNK_COLUMNS}
+    row = {"seq": seq} | {name: data.pop(name) for name in CHUNK_COLUMNS} | doc_columns(doc)
     row |= {"position": position, "record": data, "terms": list(dict.fromkeys(terms)),
             "vector": vector.astype(np.float32).tolist(), "sparse": sparse}
     if lexical_text is not None:
         row["lexical_text"] = lexical_text
     return row
+
+
+def doc_columns(doc: Document) -> dict[str, Any]:
+    """The document fields its chunks carry for filtering (access, lifecycle)."""
+    if len(doc.visibility) > schema.MAX_GROUPS:
+        raise ValueError(f"document {doc.doc_id}: {len(doc.visibility)} groups; Milvus holds {schema.MAX_GROUPS}")
+    return {"visibility": list(doc.visibility), "status": doc.status, "effective_from": doc.effective_from,
+            "effective_to": doc.effective_to}
+
+
+def lifecycle_of(row: dict[str, Any]) -> Document:
+    """A stand-in document with a chunk row's lifecycle fields, for ``SearchFilters.in_force``."""
+    return Document(doc_id=row["doc_id"], title="", text="", source="", status=row["status"],
+                    effective_from=row["effective_from"], effective_to=row["effective_to"])
 
 
 def chunk_of(row: dict[str, Any]) -> Chunk:
@@ -69,9 +84,7 @@ def doc_rows(doc: Document, seq: int, n_chunks: int, header: int | None, signatu
 
 
 def document_of(row: dict[str, Any], text: str) -> Document:
-    known = {f.name for f in fields(Document)}
-    record = {k: v for k, v in row["record"].items() if k in known}
-    return Document(**(record | {"text": text}))
+    return Document.from_dict(row["record"] | {"text": text})
 
 
 def term_rows(
@@ -102,5 +115,5 @@ def term_rows(
 
 def empty_state(encoder: str, dim: int, lexical: str, avgdl: float) -> dict[str, Any]:
     return {"format_version": schema.FORMAT_VERSION, "encoder": encoder, "dim": dim, "lexical": lexical,
-            "avgdl": avgdl, "chunks": 0, "documents": 0, "next_doc_seq": 0,
+            "avgdl": avgdl, "chunks": 0, "documents": 0, "next_doc_seq": 0, "next_seq": 1,
             "df_histogram": {}, "generation": 0}

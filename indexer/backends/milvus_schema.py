@@ -4,9 +4,9 @@ An index named ``NAME`` (setting ``MILVUS_COLLECTION``) is a small ``NAME_meta``
 collection, whose ``active`` row names the current version, plus four collections
 per version ``NAME_vN_*``:
 
-- ``chunks``: one row per clause chunk: its fields, the indexed terms, the dense
-  vector (COSINE; FLAT on Milvus Lite, HNSW on a server) and the BM25 sparse vector;
-  ``seq`` (auto id) orders chunks as they were indexed;
+- ``chunks``: one row per clause chunk: its fields, its document's access and
+  lifecycle fields, the indexed terms, the dense vector (COSINE; FLAT on Milvus Lite,
+  HNSW on a server) and the BM25 sparse vector; ``seq`` orders chunks as they were indexed;
 - ``docs``: one row per document: its record (every field of ``Document`` but the
   text), chunk count and the keys of its header and signature clauses;
 - ``texts``: document texts in parts (a VARCHAR holds 64 KiB);
@@ -43,6 +43,7 @@ META_VECTOR_DIM = 2
 TEXT_PART_CHARS = 15_000  # ≤ 60 KB in UTF-8 (at most 4 bytes a character)
 LONG = 65_535
 ID_CHARS = 512
+MAX_GROUPS = 256  # groups that may read one document
 HNSW_PARAMS = {"M": 32, "efConstruction": 256}
 HNSW_EF_SEARCH = 512
 LEXICAL_MODES = ("sparse", "milvus-bm25")
@@ -114,7 +115,7 @@ def terms_schema(client: MilvusClient):
 
 def chunks_schema(client: MilvusClient, dim: int, lite: bool, lexical: str, jieba_dict: list[str],
                   stop_words: list[str]):
-    schema = MilvusClient.create_schema(auto_id=True, enable_dynamic_field=False)
+    schema = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False)
     schema.add_field("seq", DataType.INT64, is_primary=True)
     schema.add_field("chunk_id", DataType.VARCHAR, max_length=ID_CHARS)
     schema.add_field("doc_id", DataType.VARCHAR, max_length=ID_CHARS)
@@ -122,6 +123,12 @@ def chunks_schema(client: MilvusClient, dim: int, lite: bool, lexical: str, jieb
     schema.add_field("issuer", DataType.VARCHAR, max_length=LONG)
     schema.add_field("date", DataType.VARCHAR, max_length=64)
     schema.add_field("position", DataType.INT64)
+    # the document's access and lifecycle, copied onto its chunks so searches filter on them
+    schema.add_field("visibility", DataType.ARRAY, element_type=DataType.VARCHAR, max_capacity=MAX_GROUPS,
+                     max_length=ID_CHARS)
+    schema.add_field("status", DataType.VARCHAR, max_length=64)
+    schema.add_field("effective_from", DataType.VARCHAR, max_length=64)
+    schema.add_field("effective_to", DataType.VARCHAR, max_length=64)
     schema.add_field("text", DataType.VARCHAR, max_length=LONG)
     schema.add_field("record", DataType.JSON)  # the other chunk fields (title, path, offsets, ...)
     schema.add_field("terms", DataType.JSON)  # the indexed terms, for document frequencies and confidence

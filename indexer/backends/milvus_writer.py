@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from indexer.backends import milvus_rows as rows_
+from indexer.backends import milvus_schema
 from indexer.backends.local_store import records_fingerprint
 from indexer.backends.milvus_filters import in_list
 from indexer.records import Chunk, Document
@@ -88,6 +89,30 @@ class MilvusWriter:
                         new_user_terms=[])
         return present
 
+    def update_documents(self, documents: list[Document]) -> None:
+        """New metadata for indexed documents: their rows, and the access/lifecycle columns of their chunks."""
+        self._maybe_refresh()
+        names = self.store.names
+        ids = [d.doc_id for d in documents]
+        current = {r["doc_id"]: r for r in self.store.lookup(names.docs, "doc_id", ids, rows_.DOC_FIELDS)}
+        unknown = [i for i in ids if i not in current]
+        if unknown:
+            raise KeyError(f"no such documents: {unknown[:5]}")
+        rows_.check_sizes(documents, [])
+        by_id = {d.doc_id: d for d in documents}
+        doc_rows = [current[i] | {"record": {k: v for k, v in by_id[i].to_dict().items() if k != "text"},
+                                  "_v": milvus_schema.placeholder()} for i in by_id]
+        self.store.upsert(names.docs, doc_rows)
+        fields = [*rows_.CHUNK_FIELDS, "terms", "vector", "sparse"]
+        if self.state["lexical"] == "milvus-bm25":
+            fields.append("lexical_text")
+        chunk_rows = [r | rows_.doc_columns(by_id[r["doc_id"]])
+                      for r in self.store.scan(names.chunks, in_list("doc_id", list(by_id)), fields)]
+        self.store.upsert(names.chunks, chunk_rows)
+        self.state["generation"] += 1
+        self.store.put_state(self.version, _jsonable(self.state))
+        self._router = None
+
     # ---- one write ----------------------------------------------------------------
     def _write(self, documents: list[Document], chunks: list[Chunk], tokens: list[list[str]], vectors: np.ndarray,
                replaced: list[str], new_user_terms: list[str]) -> None:
@@ -98,13 +123,16 @@ class MilvusWriter:
             else []
         lexical_text = self.state["lexical"] == "milvus-bm25"
         positions = _positions(chunks)
+        by_id = {d.doc_id: d for d in documents}
+        seqs = list(range(state["next_seq"], state["next_seq"] + len(chunks)))
         new_rows = [
-            rows_.chunk_row(c, positions[i], tokens[i], vectors[i],
+            rows_.chunk_row(seqs[i], c, by_id[c.doc_id], positions[i], tokens[i], vectors[i],
                             sparse_bm25.doc_vector(tokens[i], state["avgdl"]),
                             to_index_form(bm25_text(c)) if lexical_text else None)
             for i, c in enumerate(chunks)
         ]
-        seqs = self.store.insert(names.chunks, new_rows)
+        self.store.insert(names.chunks, new_rows)
+        state["next_seq"] += len(chunks)
         for start in range(0, len(old_chunks), 1000):
             self.store.delete(names.chunks, in_list("seq", [r["seq"] for r in old_chunks[start : start + 1000]]))
         if old_ids:

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import tempfile
 import time
+from collections.abc import Iterable
+from functools import partial
 from pathlib import Path, PurePath
 from typing import Annotated
 
@@ -57,6 +59,21 @@ def get_chunk(chunk_id: IdParam, index: IndexDep) -> ChunkContext:
                         next=[_chunk_out(c) for c in after])
 
 
+def _upload_name(filename: str | None) -> str:
+    """The file name a client sent, without any directory part (Windows or POSIX)."""
+    return PurePath((filename or "").replace("\\", "/")).name
+
+
+def _unique_name(name: str, taken: Iterable[str]) -> str:
+    """`name`, or ``stem (2).ext`` etc. when another file of this upload already has it."""
+    taken = set(taken)
+    path, number = PurePath(name), 1
+    while name in taken:
+        number += 1
+        name = f"{path.stem} ({number}){path.suffix}"
+    return name
+
+
 async def _read_limited(upload: UploadFile, limit: int) -> bytes:
     data = await upload.read(limit + 1)
     if len(data) > limit:
@@ -76,19 +93,22 @@ async def upload_documents(
     started = time.perf_counter()
     holder.current  # noqa: B018 -- raises IndexUnavailable (503) before any file is parsed
     with tempfile.TemporaryDirectory(prefix="upload-") as tmp:
-        paths = []
-        for upload in files:
-            name = PurePath(upload.filename or "").name
-            if Path(name).suffix.lower() not in SUPPORTED_SUFFIXES:
+        names: dict[str, str] = {}
+        for number, upload in enumerate(files):
+            name = _unique_name(_upload_name(upload.filename), names.values())
+            suffix = PurePath(name).suffix.lower()
+            if suffix not in SUPPORTED_SUFFIXES:
                 raise HTTPException(
                     status_code=415,
                     detail=f"{name or 'upload'}: unsupported file type; supported: {', '.join(SUPPORTED_SUFFIXES)}",
                 )
-            path = Path(tmp) / name
+            path = Path(tmp) / f"{number:04d}{suffix}"  # the upload's own name may not fit the file system
             path.write_bytes(await _read_limited(upload, settings.max_upload_bytes))
-            paths.append(path)
-        result = await run_in_threadpool(ingest_files, paths, settings, settings.max_upload_bytes)
-    errors = [f"{Path(e.source).name}: {e.message}" for e in result.errors]
+            names[str(path)] = name
+        result = await run_in_threadpool(
+            partial(ingest_files, list(names), settings, settings.max_upload_bytes, isolated=True, names=names)
+        )
+    errors = [f"{e.source}: {e.message}" for e in result.errors]
     if not result.documents:
         raise HTTPException(status_code=422, detail="no document could be read: " + "; ".join(errors))
 

@@ -183,6 +183,45 @@ def test_add_replace_remove_and_reopen(private, tmp_path, onnx_encoder):
     assert _ids(reopened.search(question)) == _ids(index.search(question))
 
 
+def test_access_and_lifecycle_apply_before_ranking(private):
+    """Outsiders never get a restricted document's chunks, in any mode; hide/demote/as_of follow status_on."""
+    _, index = private
+    restricted = next(d for d in index.list_documents() if d.doc_number == "青政办〔2017〕13号")
+    restricted.visibility = ["hr"]
+    index.update_documents([restricted])
+    assert index.document(restricted.doc_id).visibility == ["hr"]
+    outsider, member = SearchFilters(groups=frozenset({"finance"})), SearchFilters(groups=frozenset({"hr", "x"}))
+    for mode in ("bm25", "dense", "hybrid"):
+        for question in ("城乡居民基础养老金月人均标准提高多少", "青政办〔2017〕13号", "民生十件实事是哪天发的？"):
+            for filters in (outsider, SearchFilters(groups=frozenset())):
+                assert all(h.chunk.doc_id != restricted.doc_id for h in index.search(question, 50, mode, filters).hits)
+        assert index.search("城乡居民基础养老金", 3, mode, member).hits[0].chunk.doc_id == restricted.doc_id
+        assert index.search("城乡居民基础养老金", 3, mode).hits[0].chunk.doc_id == restricted.doc_id
+    with pytest.raises(KeyError):
+        index.update_documents([_notice_doc()])
+
+    repealed = next(d for d in index.list_documents() if d.doc_number == "青政办〔2017〕10号")
+    repealed.status, repealed.effective_to = "已废止", "2019-11-30"
+    index.update_documents([repealed])
+    question = "优化财政支出结构"
+    assert index.search(question, 5, "bm25").hits[0].chunk.doc_id == repealed.doc_id
+    hidden = index.search(question, 50, "bm25", SearchFilters(lifecycle="hide")).hits
+    assert hidden and all(h.chunk.doc_id != repealed.doc_id for h in hidden)
+    shown = [h.chunk.doc_id for h in index.search(question, 50, "bm25").hits]
+    demoted = [h.chunk.doc_id for h in index.search(question, 50, "bm25", SearchFilters(lifecycle="demote")).hits]
+    first = demoted.index(repealed.doc_id)  # the others first, then the repealed document's clauses
+    assert first > 0 and set(demoted[first:]) == {repealed.doc_id}
+    assert first >= sum(d != repealed.doc_id for d in shown)
+    on_the_day = index.search(question, 5, "bm25", SearchFilters(lifecycle="hide", as_of="2018-01-01")).hits
+    assert on_the_day[0].chunk.doc_id == repealed.doc_id
+
+
+def _notice_doc():
+    from indexer.records import Document
+
+    return Document(doc_id="not-indexed", title="t", text="x", source="s")
+
+
 def test_begin_update_returns_a_backend_that_serves_the_change(private, tmp_path):
     _, index = private
     updated = index.begin_update()
