@@ -5,6 +5,10 @@
  *         data-api-base is optional; by default the API is the origin this script was loaded from.
  *         data-timeout-ms (default 60000): a question not answered in full by then is aborted
  *         (AbortController) and the message says so.
+ * Access: data-token="<JWT>" sends "Authorization: Bearer <JWT>" with every request; or
+ *         data-token-callback="portalToken" names a global function returning the token (or a Promise
+ *         of it), called before each request so a portal can hand out short-lived tokens. Without
+ *         either, the caller is anonymous and sees public documents only. A 401 is shown as an error.
  *
  * Protocol: POST {apiBase}/v1/ask/stream  with JSON {"question": "...", "top_k": 5, "history": [...]}
  *   history: the earlier turns of this conversation, oldest first, {question, chunk_ids, answer} (kept here,
@@ -31,6 +35,16 @@
   const apiBase = ((script && script.dataset.apiBase) ||
     (script && script.src ? new URL(script.src, location.href).origin : location.origin)).replace(/\/+$/, "");
   const timeoutMs = Math.max(1000, Number(script && script.dataset.timeoutMs) || 60000);
+
+  // ---- Who is asking: a bearer token from the page (attribute) or from the portal (callback) ----
+  async function authHeaders() {
+    let token = script && script.dataset.token;
+    const callbackName = script && script.dataset.tokenCallback;
+    if (callbackName && typeof window[callbackName] === "function") {
+      token = await window[callbackName]();
+    }
+    return typeof token === "string" && token.trim() ? { Authorization: `Bearer ${token.trim()}` } : {};
+  }
 
   const TEXT = {
     title: "政策文件问答",
@@ -222,6 +236,7 @@
       el("div", { class: "doc", text: `[${citation.n}] ${citation.doc_title || ""}` }),
       citation.doc_number ? el("div", { class: "meta", text: TEXT.docNumber + citation.doc_number }) : null,
       path ? el("div", { class: "meta", text: TEXT.clause + path }) : null,
+      citation.note ? el("div", { class: "meta lifecycle", text: citation.note }) : null,
       el("p", { class: "passage" }, ...highlighted(citation.text || "", citation.quote || "")),
       sourceLink(citation));
   }
@@ -239,7 +254,7 @@
     try {
       response = await fetch(`${apiBase}/v1/feedback`, {
         method: "POST",
-        headers: { "Content-Type": "application/json" },
+        headers: { "Content-Type": "application/json", ...(await authHeaders()) },
         body: JSON.stringify({ answer_id: answerId, rating, reason, comment }),
         signal: AbortSignal.timeout(timeoutMs),
       });
@@ -414,7 +429,7 @@
     try {
       response = await fetch(`${apiBase}/v1/ask/stream`, {
         method: "POST",
-        headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
+        headers: { "Content-Type": "application/json", Accept: "text/event-stream", ...(await authHeaders()) },
         body: JSON.stringify({ question, top_k: 5, history }),
         signal,
       });
