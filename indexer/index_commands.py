@@ -1,4 +1,5 @@
-"""CLI subcommands that write or query an index: build, add, remove, search."""
+"""CLI subcommands over an index: search here; the writing ones (build, add, remove, rebuild, rollback) in
+``write_commands``."""
 
 from __future__ import annotations
 
@@ -6,12 +7,11 @@ import argparse
 import json
 import logging
 import sys
-import time
 from pathlib import Path
 
 from config import get_settings
-from indexer.backends.factory import new_backend, open_backend
-from indexer.backends.local_store import IndexLoadError, read_manifest
+from indexer import write_commands
+from indexer.backends.factory import open_backend
 from indexer.records import SearchFilters
 from indexer.retrieval.retriever import SEARCH_MODES
 
@@ -24,23 +24,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     settings = get_settings()
     index_arg = {"type": Path, "default": settings.index_dir, "help": f"index folder (default {settings.index_dir})"}
 
-    build = subparsers.add_parser("build", help="index files or folders from scratch (atomic replace)")
-    build.add_argument("paths", nargs="*", type=Path,
-                       help=f"files or folders (default: CORPUS_DIR, {settings.corpus_dir})")
-    build.add_argument("--index", **index_arg)
-    build.add_argument("--if-missing", action="store_true",
-                       help="do nothing when a valid index already exists at --index")
-    build.set_defaults(handler=_build)
-
-    add = subparsers.add_parser("add", help="add or replace documents in an existing index")
-    add.add_argument("paths", nargs="+", type=Path)
-    add.add_argument("--index", **index_arg)
-    add.set_defaults(handler=_add)
-
-    remove = subparsers.add_parser("remove", help="delete documents by doc_id")
-    remove.add_argument("doc_ids", nargs="+")
-    remove.add_argument("--index", **index_arg)
-    remove.set_defaults(handler=_remove)
+    write_commands.register(subparsers, index_arg)
 
     search = subparsers.add_parser("search", help="search an index (one query, or a batch from --queries)")
     search.add_argument("query", nargs="?")
@@ -56,60 +40,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     search.add_argument("--date-from")
     search.add_argument("--date-to")
     search.set_defaults(handler=_search)
-
-
-def _ingest(paths: list[Path], settings):
-    from indexer.ingest.pipeline import ingest
-
-    result = ingest(paths, max_chars=settings.chunk_max_chars, min_chars=settings.chunk_min_chars)
-    for error in result.errors:
-        print(f"error: {error.source}: {error.message}", file=sys.stderr)
-    return result
-
-
-def _summary(verb: str, n_docs: int, n_chunks: int, seconds: float) -> None:
-    rate = n_chunks / seconds if seconds > 0 else 0.0
-    print(f"{verb}: {n_docs} documents, {n_chunks} chunks in {seconds:.1f} s ({rate:.1f} chunks/s)", file=sys.stderr)
-
-
-def _build(args: argparse.Namespace) -> int:
-    settings = get_settings()
-    if args.if_missing:
-        try:
-            read_manifest(args.index)
-            print(f"{args.index}: a valid index exists; nothing to do", file=sys.stderr)
-            return 0
-        except IndexLoadError as exc:
-            log.info("building: %s", exc)
-    started = time.perf_counter()
-    result = _ingest(args.paths or [settings.corpus_dir], settings)
-    if not result.documents:
-        print("error: no documents to index; the previous index (if any) is unchanged", file=sys.stderr)
-        return 1
-    index = new_backend(settings, args.index)
-    index.build(result.documents, result.chunks, show_progress=not args.quiet)
-    _summary("built", len(result.documents), len(result.chunks), time.perf_counter() - started)
-    return 1 if result.errors else 0
-
-
-def _add(args: argparse.Namespace) -> int:
-    settings = get_settings()
-    index = open_backend(settings, args.index)
-    started = time.perf_counter()
-    result = _ingest(args.paths, settings)
-    if result.documents:
-        index.add(result.documents, result.chunks, show_progress=not args.quiet)
-    _summary("added", len(result.documents), len(result.chunks), time.perf_counter() - started)
-    return 1 if result.errors or not result.documents else 0
-
-
-def _remove(args: argparse.Namespace) -> int:
-    index = open_backend(get_settings(), args.index)
-    removed = index.remove(args.doc_ids)
-    for doc_id in sorted(set(args.doc_ids) - set(removed)):
-        print(f"error: {doc_id}: no such document in {args.index}", file=sys.stderr)
-    print(f"removed {len(removed)} documents", file=sys.stderr)
-    return 0 if len(removed) == len(set(args.doc_ids)) else 1
 
 
 def _search(args: argparse.Namespace) -> int:

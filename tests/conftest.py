@@ -46,8 +46,14 @@ def test_settings(tmp_path_factory, model_dir):
     """Settings for a test session: a private index folder, the shared embedding cache."""
     return get_settings().model_copy(
         update={"index_dir": tmp_path_factory.mktemp("index") / "gazette", "model_dir": model_dir,
-                "admin_api_key": "test-admin-key"}
+                "admin_api_key": "test-admin-key", "store_dir": tmp_path_factory.mktemp("store")}
     )
+
+
+@pytest.fixture(scope="session")
+def cli_env(tmp_path_factory) -> dict[str, str]:
+    """Environment for `python -m indexer` subprocesses: this worktree's code, a private document store."""
+    return {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "STORE_DIR": str(tmp_path_factory.mktemp("cli-store"))}
 
 
 @pytest.fixture(scope="session")

@@ -10,8 +10,12 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from config import Settings
+from indexer.backends import versions
 from indexer.backends.base import BackendUnavailable, IndexBackend
+from indexer.backends.document_store import DocumentStore, StoreError
 from indexer.backends.local import LocalIndex
+from indexer.backends.local_store import IndexLoadError, read_manifest
+from indexer.backends.writer import IndexWriter, RebuildReport, WriterBusy
 from indexer.ingest.loaders import SUPPORTED_SUFFIXES
 from indexer.ingest.pipeline import ingest
 from indexer.records import IngestResult
@@ -20,8 +24,8 @@ from models.encoder import Encoder, load_encoder
 from models.manifest import ModelFolderError
 
 __all__ = [
-    "SUPPORTED_SUFFIXES", "BackendUnavailable", "IndexBackend", "encoder_from_settings", "ingest_files",
-    "new_backend", "open_backend", "reranker_from_settings",
+    "SUPPORTED_SUFFIXES", "BackendUnavailable", "IndexBackend", "IndexSite", "StoreError", "WriterBusy",
+    "encoder_from_settings", "ingest_files", "new_backend", "open_backend", "reranker_from_settings",
 ]
 
 
@@ -57,3 +61,61 @@ def ingest_files(paths: Iterable[str | Path], settings: Settings, max_bytes: int
     """Files → documents and clause chunks with the configured chunk sizes; one error per bad file."""
     return ingest(paths, max_chars=settings.chunk_max_chars, min_chars=settings.chunk_min_chars,
                   **({"max_bytes": max_bytes} if max_bytes else {}))
+
+
+class IndexSite:
+    """One index and its document store: how to open it, whether a newer version is published, how to write it.
+
+    The encoder and the reranker are loaded once and shared by every version opened here.
+    """
+
+    def __init__(self, settings: Settings, index_dir: Path | None = None, encoder: Encoder | None = None) -> None:
+        self.settings = settings
+        self.index_dir = Path(index_dir or settings.index_dir)
+        self.store = DocumentStore(settings.store_dir)
+        self.writer = IndexWriter(settings, self.store)
+        self._encoder = encoder
+        self._reranker: CrossEncoderReranker | None = None
+        self._reranker_loaded = False
+
+    def _parts(self) -> tuple[Encoder, CrossEncoderReranker | None]:
+        try:
+            if self._encoder is None:
+                self._encoder = encoder_from_settings(self.settings)
+            if not self._reranker_loaded:
+                self._reranker, self._reranker_loaded = reranker_from_settings(self.settings), True
+        except (ModelFolderError, RerankerLoadError) as exc:
+            raise BackendUnavailable(str(exc)) from exc
+        return self._encoder, self._reranker
+
+    def open(self) -> IndexBackend:
+        """The published version, fully loaded and checked (``BackendUnavailable`` says how to repair)."""
+        encoder, reranker = self._parts()
+        return LocalIndex.open(self.index_dir, self.settings, encoder, reranker)
+
+    def new(self) -> IndexBackend:
+        encoder, reranker = self._parts()
+        return LocalIndex(self.index_dir, self.settings, encoder, reranker)
+
+    def published_version(self) -> str:
+        """The name of the published version; one readlink, cheap enough to call every second."""
+        return versions.published(self.index_dir) or ""
+
+    def published_seq(self) -> int | None:
+        """The store event the published version reflects (None: unreadable or built without the store)."""
+        try:
+            return read_manifest(self.index_dir, verify_files=False)[1].store_seq
+        except IndexLoadError:
+            return None
+
+    def rebuild(self, show_progress: bool = False) -> RebuildReport:
+        """Recreate the index from the document store (writer lock held)."""
+        return self.writer.rebuild(self.new(), self.published_seq(), show_progress)
+
+    def rollback(self) -> tuple[str, str]:
+        """Serve the previous intact version again; store events after it are voided (writer lock held)."""
+        self.writer.reconcile(self.published_seq())
+        left, now, seq = versions.rollback(self.index_dir)
+        if seq is not None:
+            self.store.void(self.store.live_after(seq), f"rolled back from {left} to {now}")
+        return left, now

@@ -1,21 +1,24 @@
 from __future__ import annotations
 
+import errno
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path, PurePath
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, File, HTTPException, UploadFile
 from fastapi import Path as PathParam
 from starlette.concurrency import run_in_threadpool
 
-from indexer.backends.base import IndexBackend
+from indexer.backends.base import BackendUnavailable
 from indexer.backends.factory import SUPPORTED_SUFFIXES, ingest_files
 from indexer.records import Chunk, Document
 from service.api.deps import AdminDep, HolderDep, IndexDep, SettingsDep
 from service.schemas import ChunkContext, ChunkOut, DeleteResponse, DocumentDetail, DocumentSummary, UploadResponse
 
 router = APIRouter(tags=["documents"])
+T = TypeVar("T")
 IdParam = Annotated[str, PathParam(min_length=1, max_length=300)]
 
 
@@ -63,11 +66,24 @@ async def _read_limited(upload: UploadFile, limit: int) -> bytes:
     return data
 
 
+async def _written(write: Callable[..., T], *args: object) -> T:
+    """Run a write off the event loop; a failed write is a clear 503/507, the served index untouched."""
+    try:
+        return await run_in_threadpool(write, *args)
+    except BackendUnavailable as exc:
+        raise HTTPException(status_code=503, detail=f"the index was not changed: {exc}") from None
+    except OSError as exc:
+        full = exc.errno == errno.ENOSPC
+        reason = "no space left on device" if full else (exc.strerror or str(exc))
+        raise HTTPException(status_code=507 if full else 503,
+                            detail=f"the index was not changed: {reason}; the current index is still served") from None
+
+
 @router.post(
     "/v1/documents",
     response_model=UploadResponse,
     status_code=201,
-    responses={401: {}, 403: {}, 413: {}, 415: {}, 422: {}},
+    responses={401: {}, 403: {}, 413: {}, 415: {}, 422: {}, 503: {}, 507: {}},
 )
 async def upload_documents(
     _: AdminDep, holder: HolderDep, settings: SettingsDep, files: Annotated[list[UploadFile], File()]
@@ -86,14 +102,12 @@ async def upload_documents(
             path.write_bytes(await _read_limited(upload, settings.max_upload_bytes))
             paths.append(path)
         result = await run_in_threadpool(ingest_files, paths, settings, settings.max_upload_bytes)
-    errors = [f"{Path(e.source).name}: {e.message}" for e in result.errors]
-    if not result.documents:
-        raise HTTPException(status_code=422, detail="no document could be read: " + "; ".join(errors))
-
-    def apply(index: IndexBackend) -> None:
-        index.add(result.documents, result.chunks)
-
-    await run_in_threadpool(holder.update, apply)
+        errors = [f"{Path(e.source).name}: {e.message}" for e in result.errors]
+        if not result.documents:
+            raise HTTPException(status_code=422, detail="no document could be read: " + "; ".join(errors))
+        # the originals go to the document store (shown by their upload name), so a rebuild keeps them
+        staged = await _written(holder.stage, result, [(p, p.name) for p in paths])
+    await _written(holder.update, lambda index, writer: writer.add(index, result, staged, origin="api"))
     counts = result.chunk_counts()
     return UploadResponse(
         added=[_summary(d, counts[d.doc_id]) for d in result.documents], errors=errors,
@@ -101,10 +115,12 @@ async def upload_documents(
     )
 
 
-@router.delete("/v1/documents/{doc_id}", response_model=DeleteResponse, responses={401: {}, 403: {}, 404: {}})
+@router.delete("/v1/documents/{doc_id}", response_model=DeleteResponse,
+               responses={401: {}, 403: {}, 404: {}, 503: {}, 507: {}})
 async def delete_document(doc_id: IdParam, _: AdminDep, holder: HolderDep) -> DeleteResponse:
     started = time.perf_counter()
-    if holder.current.document(doc_id) is None:
+    # checked on the newest published version, under the writer lock (a CLI add may not be served yet)
+    removed = await _written(holder.update, lambda index, writer: writer.remove(index, [doc_id], origin="api"))
+    if not removed:
         raise HTTPException(status_code=404, detail=f"no document with id {doc_id!r}")
-    await run_in_threadpool(holder.update, lambda index: index.remove([doc_id]))
     return DeleteResponse(deleted=doc_id, took_ms=round((time.perf_counter() - started) * 1000, 2))

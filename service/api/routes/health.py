@@ -16,7 +16,7 @@ def healthz() -> dict[str, str]:
 def readyz(request: Request) -> JSONResponse:
     holder = request.app.state.index_holder
     if not holder.ready:
-        return JSONResponse({"status": "not ready", "reason": request.app.state.load_error}, status_code=503)
+        return JSONResponse({"status": "not ready", "reason": holder.reason}, status_code=503)
     stats = holder.current.stats()
     return JSONResponse({"status": "ready", "backend": stats["backend"], "encoder": stats["encoder"],
                          "documents": stats["documents"], "chunks": stats["chunks"]})
