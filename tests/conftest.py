@@ -109,3 +109,24 @@ def live_service(test_settings, gazette_index):
     yield base
     server.should_exit = True
     thread.join(timeout=10)
+
+
+@pytest.fixture()
+def stored_index(tmp_path, test_settings, onnx_encoder, cli_env):
+    """A private gazette index built through the document store (as `python -m indexer build` does).
+
+    Gives the settings, the `IndexSite` and the environment for CLI subprocesses on the same index and store.
+    """
+    from types import SimpleNamespace
+
+    from indexer.backends.factory import IndexSite
+    from indexer.ingest.pipeline import ingest
+
+    settings = test_settings.model_copy(update={"index_dir": tmp_path / "idx", "store_dir": tmp_path / "store"})
+    site = IndexSite(settings, encoder=onnx_encoder)
+    result = ingest([GAZETTE])
+    staged = site.writer.stage(result, [(GAZETTE, str(GAZETTE))])
+    with site.writer.lock():
+        site.writer.build(site.new(), result, staged, origin="build")
+    env = {**cli_env, "STORE_DIR": str(settings.store_dir), "INDEX_DIR": str(settings.index_dir)}
+    return SimpleNamespace(settings=settings, site=site, env=env, index_dir=settings.index_dir)
