@@ -130,3 +130,30 @@ def stored_index(tmp_path, test_settings, onnx_encoder, cli_env):
         site.writer.build(site.new(), result, staged, origin="build")
     env = {**cli_env, "STORE_DIR": str(settings.store_dir), "INDEX_DIR": str(settings.index_dir)}
     return SimpleNamespace(settings=settings, site=site, env=env, index_dir=settings.index_dir)
+
+
+@pytest.fixture()
+def paused_cli():
+    """Start `python -m indexer ARGS` that stops at a named point of its write (INDEX_TEST_PAUSE_AT); returns
+    the process once it has reached that point. Processes still running at the end are killed."""
+    import subprocess
+    import sys
+
+    started = []
+
+    def start(env: dict[str, str], point: str, *args: str, seconds: float = 60) -> subprocess.Popen:
+        env = {**env, "INDEX_TEST_PAUSE_AT": point, "INDEX_TEST_PAUSE_S": str(seconds)}
+        proc = subprocess.Popen([sys.executable, "-m", "indexer", "-q", *args], env=env, text=True,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        started.append(proc)
+        line = proc.stderr.readline()
+        assert line.strip() == f"paused at {point}", line + proc.stderr.read()
+        return proc
+
+    yield start
+    for proc in started:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+        proc.stdout.close()
+        proc.stderr.close()

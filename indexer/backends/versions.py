@@ -65,6 +65,10 @@ def publish(index_dir: Path, building: Path, keep: int) -> str:
                       "another --index")
     base = versions_dir(index_dir)
     fsync_tree(building)
+    current_number = number(published(index_dir) or "") or 0
+    for orphan in complete_versions(index_dir):  # renamed by a writer killed before it swapped the link
+        if (number(orphan.name) or 0) > current_number:
+            discard(orphan)
     names = [n for p in base.iterdir() if (n := number(p.name.removeprefix(ROLLED_BACK))) is not None]
     final = base / f"v{max(names, default=0) + 1:06d}"
     os.rename(building, final)

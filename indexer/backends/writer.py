@@ -78,11 +78,7 @@ class IndexWriter:
             produced = [d for d in result.documents if d.source == key or d.source.startswith(key + "#")]
             if not produced:
                 continue
-            try:
-                staged.append(self.store.put(Path(path), label))
-            except OSError as exc:
-                raise StoreError(f"{self.store.root}: cannot keep the original {Path(path).name}: "
-                                 f"{exc.strerror or exc}") from exc
+            staged.append(self.store.put(Path(path), label))  # OSError (e.g. disk full) propagates as is
             for doc in produced:
                 doc.source = label + doc.source[len(key):]
         return staged

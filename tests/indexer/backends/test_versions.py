@@ -111,3 +111,14 @@ def test_rollback_serves_the_previous_intact_version(tmp_path):
         versions.rollback(index)
     assert _publish(index, "c3") == "v000004"  # numbering continues past the set-aside version
     assert "rolledback-v000003" not in _names(index)
+
+
+def test_a_version_renamed_but_never_published_is_replaced_by_the_next_one(tmp_path):
+    index = tmp_path / "idx"
+    _publish(index, "c0")
+    orphan = versions.start_version(index)
+    finalize_manifest(orphan, IndexManifest(INDEX_FORMAT_VERSION, "e", "x", "orphan", 1, 1, "now", 0.1, "flat"))
+    orphan.rename(versions.versions_dir(index) / "v000002")  # a writer killed between its rename and the link swap
+    assert versions.published(index) == "v000001"
+    assert _publish(index, "c1") == "v000002"
+    assert read_manifest(index)[1].corpus_fingerprint == "c1"
