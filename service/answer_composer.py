@@ -41,6 +41,8 @@ class Answer:
     answerable: bool
     citations: list[Citation] = field(default_factory=list)
     intent: str = Intent.OTHER.value
+    completed: str = ""  # the follow-up question made self-contained ("" when asked in full)
+    confidence: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -8,11 +8,12 @@ so the local folder backend and a Milvus backend are interchangeable.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from indexer.records import Chunk, Document, Intent, Query, SearchFilters, SearchResult, Sentence
+from indexer.records import Chunk, Completion, Document, Intent, Query, SearchFilters, SearchResult, Sentence, Turn
 
 
 class BackendUnavailable(RuntimeError):
@@ -24,6 +25,9 @@ class Analyzer(Protocol):
 
     def analyse(self, text: str) -> Query:
         """A query record: normal form, tokens, intent; computed once per request."""
+
+    def complete(self, question: str, history: Sequence[Turn]) -> Completion:
+        """The question made self-contained from the earlier turns (oldest first), without a language model."""
 
     def tokens(self, text: str) -> list[str]:
         """The index's tokens for ``text`` (normalized form)."""
@@ -53,7 +57,13 @@ class IndexBackend(Protocol):
         filters: SearchFilters | None = None,
         weights: tuple[float, float] | None = None,
     ) -> SearchResult:
-        """Ranked chunks; ``weights`` overrides (bm25, dense) fusion weights. A string is analysed first."""
+        """Ranked chunks; ``weights`` overrides (bm25, dense) fusion weights. A string is analysed first.
+
+        ``filters`` carries access (``groups``) and lifecycle (``lifecycle``, ``as_of``) too; a backend
+        applies them before ranking: chunks of documents that ``filters.admits`` rejects are not
+        candidates (no score, count, confidence or routing may depend on them), and with
+        ``lifecycle="demote"`` chunks of documents not in force rank after all others.
+        """
 
     def embed_query(self, query: Query) -> np.ndarray:
         """The query's vector (kept on the record, so a request encodes at most once)."""
@@ -96,6 +106,12 @@ class IndexBackend(Protocol):
 
     def remove(self, doc_ids: list[str], store_seq: int | None = None) -> list[str]:
         """Delete documents; returns the ids that were present."""
+
+    def update_documents(self, documents: list[Document], store_seq: int | None = None) -> None:
+        """Replace the metadata (lifecycle, visibility, ...) of indexed documents; their chunks stay.
+
+        Unknown doc_ids raise ``KeyError``. Used for lifecycle links and admin corrections.
+        """
 
     def begin_update(self) -> IndexBackend:
         """The backend to apply one update to while this one keeps serving; serve it once the update returns."""

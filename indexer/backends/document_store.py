@@ -5,7 +5,8 @@ Layout of ``STORE_DIR``::
     objects/ab/ab12…    each original once, named by its sha256 (read back and checked on rebuild)
     journal.jsonl       one event a line (ASCII JSON, fsynced): ``build`` / ``add`` (the files of one
                         ingest, with original name, source, size, time and the doc_ids produced),
-                        ``remove`` (doc_ids) and ``void`` (events that never reached a published index)
+                        ``remove`` (doc_ids), ``update`` (documents' new metadata) and ``void``
+                        (events that never reached a published index)
     .writer.lock        the cross-process writer lock (see ``writer.py``)
 
 Replaying the journal from the last ``build`` (skipping voided events) says which originals, ingested in
@@ -29,7 +30,7 @@ from indexer.backends.base import BackendUnavailable
 from indexer.backends.durable import fsync_path, sha256_of
 
 JOURNAL = "journal.jsonl"
-OPS = ("build", "add", "remove", "void")
+OPS = ("build", "add", "remove", "update", "void")
 
 
 class StoreError(BackendUnavailable):
@@ -52,6 +53,7 @@ class StoreEvent:
     origin: str = ""  # corpus | cli | upload | rebuild | rollback
     files: list[StoredFile] = field(default_factory=list)
     doc_ids: list[str] = field(default_factory=list)
+    documents: list[dict[str, Any]] = field(default_factory=list)  # ``update``: new metadata (text left out)
     voids: list[int] = field(default_factory=list)
     reason: str = ""
 

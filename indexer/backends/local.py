@@ -17,6 +17,7 @@ from config import Settings
 from indexer.backends import local_store as index_store
 from indexer.backends import versions
 from indexer.backends.local_store import IndexLoadError, IndexManifest
+from indexer.backends.local_views import AccessViews
 from indexer.records import Chunk, Document, Query, SearchFilters, SearchResult
 from indexer.retrieval.bm25_index import BM25Index, BM25Params
 from indexer.retrieval.confidence import ConfidenceModel
@@ -59,6 +60,7 @@ class LocalIndex:
         self.store_seq: int | None = None  # the last document-store event reflected here
         self._rows_by_id: dict[str, int] = {}
         self._retriever: Retriever | None = None
+        self._views = AccessViews(self.documents, self.chunks, lambda: self.retriever)
 
     # ---- loading ----------------------------------------------------------------
     @classmethod
@@ -73,7 +75,7 @@ class LocalIndex:
         index = cls(index_dir, settings, encoder, reranker)
         try:
             index.documents = {
-                d["doc_id"]: Document(**d) for d in map(json.loads, _lines(folder / "documents.jsonl"))
+                d["doc_id"]: Document.from_dict(d) for d in map(json.loads, _lines(folder / "documents.jsonl"))
             }
             index.chunks = [Chunk.from_dict(json.loads(line)) for line in _lines(folder / "chunks.jsonl")]
             index.user_terms = json.loads((folder / "user_terms.json").read_text())
@@ -117,6 +119,15 @@ class LocalIndex:
         self._append(documents, chunks, show_progress)
         self._save(time.perf_counter() - started, store_seq)
 
+    def update_documents(self, documents: list[Document], store_seq: int | None = None) -> None:
+        unknown = [d.doc_id for d in documents if d.doc_id not in self.documents]
+        if unknown:
+            raise KeyError(f"no such documents: {unknown[:5]}")
+        started = time.perf_counter()
+        self.documents.update({d.doc_id: d for d in documents})
+        self._reindex_rows()
+        self._save(time.perf_counter() - started, store_seq)
+
     def remove(self, doc_ids: list[str], store_seq: int | None = None) -> list[str]:
         present = [d for d in doc_ids if d in self.documents]
         if present:
@@ -135,7 +146,8 @@ class LocalIndex:
     ) -> SearchResult:
         if isinstance(query, str):
             query = self.analyzer.analyse(query)
-        return self.retriever.search(query, top_k, mode, filters, weights)
+        retriever, demoted = self._views.resolve(filters)
+        return retriever.search(query, top_k, mode, filters, weights, demoted)
 
     def embed_query(self, query: Query) -> np.ndarray:
         return self.retriever.embed(query)
@@ -186,12 +198,14 @@ class LocalIndex:
         clone.dense = DenseIndex(self.dense.vectors.copy(), self.settings.hnsw_threshold)
         clone._rows_by_id = dict(self._rows_by_id)
         clone._retriever = None
+        clone._reset_views()
         return clone
 
     def with_reranker(self, reranker) -> LocalIndex:
         """A view of this index (same data) whose searches go through ``reranker``."""
         view = copy.copy(self)
         view.reranker, view._retriever = reranker, None
+        view._reset_views()
         return view
 
     @property
@@ -206,6 +220,7 @@ class LocalIndex:
                 reranker=self.reranker,
                 router=MetadataRouter(list(self.documents.values()), self.chunks, self.tokenizer),
                 answer_type_boost=s.answer_type_boost,
+                followup_doc_boost=s.followup_doc_boost,
             )
         return self._retriever
 
@@ -263,6 +278,10 @@ class LocalIndex:
     def _reindex_rows(self) -> None:
         self._rows_by_id = {c.chunk_id: i for i, c in enumerate(self.chunks)}
         self._retriever = None
+        self._reset_views()
+
+    def _reset_views(self) -> None:
+        self._views = AccessViews(self.documents, self.chunks, lambda: self.retriever)
 
     def fingerprint(self) -> str:
         by_doc: dict[str, list[Chunk]] = {}

@@ -14,7 +14,7 @@ import os
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from filelock import FileLock, Timeout
@@ -114,6 +114,13 @@ class IndexWriter:
                 backend.remove(present, store_seq=event.seq)
         return present
 
+    def update_documents(self, backend: IndexBackend, documents: list[Document], origin: str) -> None:
+        """New metadata (lifecycle, visibility, ...) for indexed documents, kept in the store for rebuilds."""
+        metadata = [{k: v for k, v in asdict(d).items() if k != "text"} for d in documents]
+        event = self.store.append("update", origin=origin, doc_ids=[d.doc_id for d in documents], documents=metadata)
+        with self._voided_on_failure(event.seq):
+            backend.update_documents(documents, store_seq=event.seq)
+
     def rebuild(self, backend: IndexBackend, published_seq: int | None, show_progress: bool = False) -> RebuildReport:
         """Re-ingest the store's originals in their journal order into ``backend`` (a new, empty one)."""
         self.reconcile(published_seq)
@@ -141,6 +148,12 @@ class IndexWriter:
             elif event.op == "remove":
                 for doc_id in event.doc_ids:
                     state.pop(doc_id, None)
+            elif event.op == "update":
+                for metadata in event.documents:
+                    if metadata.get("doc_id") in state:
+                        doc, doc_chunks = state[metadata["doc_id"]]
+                        known = {k: v for k, v in metadata.items() if k in Document.__dataclass_fields__}
+                        state[doc.doc_id] = (replace(doc, **known), doc_chunks)
         documents = [doc for doc, _ in state.values()]
         chunks = [c for _, doc_chunks in state.values() for c in doc_chunks]
         if not documents:

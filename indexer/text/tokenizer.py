@@ -82,6 +82,7 @@ class ChineseTokenizer:
         for term in (*_shipped_terms(), *self.user_terms, *self._abbreviations):
             self._jieba.add_word(to_index_form(term), freq=USER_TERM_FREQ)
         self._stop = stopwords()
+        self._tagger = None
 
     def __call__(self, text: str) -> list[str]:
         norm = to_index_form(text)
@@ -111,3 +112,14 @@ class ChineseTokenizer:
             for full in self._abbreviations.get(tok, ()):
                 expanded.extend(self._cut(full, expand=False))
         return expanded
+
+    def tagged(self, text: str) -> list[tuple[str, str]]:
+        """(word, part-of-speech) pairs of the raw text, jieba's tagger over this tokenizer's dictionary.
+
+        Words of the corpus dictionary have no tag in jieba's table and come back as ``x``.
+        """
+        if self._tagger is None:
+            import jieba.posseg
+
+            self._tagger = jieba.posseg.POSTokenizer(self._jieba)
+        return [(pair.word, pair.flag) for pair in self._tagger.lcut(text, HMM=True)]

@@ -3,6 +3,7 @@
 import json
 import subprocess
 import sys
+from dataclasses import replace
 
 import pytest
 
@@ -85,3 +86,14 @@ def test_rollback_serves_the_previous_version_and_rebuild_does_not_bring_it_back
     assert again.returncode == 0 and "v000003 -> v000001" in again.stderr
     nothing = _run(env, "rollback", "--index", str(index))
     assert nothing.returncode == 1 and nothing.stderr.startswith("error: ") and "no earlier" in nothing.stderr
+
+
+def test_rebuild_keeps_metadata_changes_made_after_the_ingest(stored_index):
+    site = stored_index.site
+    with site.writer.lock():
+        index = site.open()
+        doc = next(d for d in index.list_documents() if d.doc_number == "青政办〔2017〕13号")
+        site.writer.update_documents(index, [replace(doc, status="已废止", visibility=["staff"])], origin="api")
+        site.rebuild()
+    rebuilt = site.open().document(doc.doc_id)
+    assert (rebuilt.status, rebuilt.visibility, rebuilt.text) == ("已废止", ["staff"], doc.text)

@@ -89,6 +89,7 @@ async def upload_documents(
     _: AdminDep, holder: HolderDep, settings: SettingsDep, files: Annotated[list[UploadFile], File()]
 ) -> UploadResponse:
     started = time.perf_counter()
+    holder.current  # noqa: B018 -- raises IndexUnavailable (503) before any file is parsed
     with tempfile.TemporaryDirectory(prefix="upload-") as tmp:
         paths = []
         for upload in files:
