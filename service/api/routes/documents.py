@@ -120,6 +120,7 @@ async def upload_documents(
                responses={401: {}, 403: {}, 404: {}, 503: {}, 507: {}})
 async def delete_document(doc_id: IdParam, _: AdminDep, holder: HolderDep) -> DeleteResponse:
     started = time.perf_counter()
+    holder.current  # noqa: B018 -- raises IndexUnavailable (503) while no index is served
     # checked on the newest published version, under the writer lock (a CLI add may not be served yet)
     removed = await _written(holder.update, lambda index, writer: writer.remove(index, [doc_id], origin="api"))
     if not removed:
