@@ -31,6 +31,14 @@ class Settings(BaseSettings):
     index_poll_seconds: float = Field(default=1.0, gt=0)  # how often the service looks for a newer index
     writer_lock_timeout_s: float = Field(default=300.0, gt=0)  # how long a writer waits for another one
 
+    # index backend
+    index_backend: Literal["local", "milvus"] = "local"
+    milvus_uri: str = str(PROJECT_ROOT / "var" / "milvus.db")  # a file = embedded Milvus Lite; http://host:19530
+    milvus_token: str = ""  # "user:password" or an API key, for a server
+    milvus_collection: str = Field(default="gov_docs", pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,200}$")
+    milvus_lexical: Literal["sparse", "milvus-bm25"] = "sparse"
+    milvus_refresh_s: float = Field(default=5.0, ge=0)
+
     # encoder
     encoder: Literal["onnx-int8", "torch"] = "onnx-int8"
     encoder_threads: int = 0  # 0 = all available cores
@@ -39,6 +47,12 @@ class Settings(BaseSettings):
     # chunking
     chunk_max_chars: int = 500
     chunk_min_chars: int = 40
+
+    # what parsing one input file may cost (uploads: in a worker process with these limits)
+    max_decompressed_bytes: int = Field(200 * 1024 * 1024, gt=0)
+    pdf_max_pages: int = Field(2000, gt=0)
+    parse_timeout_s: float = Field(120.0, gt=0)
+    parse_memory_bytes: int = Field(2 * 1024**3, gt=0)
 
     # retrieval
     fusion: Literal["rrf", "score"] = "rrf"

@@ -14,6 +14,7 @@ from indexer import write_commands
 from indexer.backends.factory import open_backend
 from indexer.records import SearchFilters
 from indexer.retrieval.retriever import SEARCH_MODES
+from indexer.write_commands import settings_for
 
 log = logging.getLogger(__name__)
 
@@ -22,13 +23,17 @@ RESULT_FIELDS = ("chunk_id", "doc_id", "doc_title", "doc_number", "heading_path"
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     settings = get_settings()
-    index_arg = {"type": Path, "default": settings.index_dir, "help": f"index folder (default {settings.index_dir})"}
+    index_arg = {"type": Path, "default": settings.index_dir,
+                 "help": f"index folder of the local backend (default {settings.index_dir})"}
+    backend_arg = {"choices": ("local", "milvus"), "default": None,
+                   "help": f"index backend (default INDEX_BACKEND, {settings.index_backend}); milvus uses MILVUS_URI"}
 
-    write_commands.register(subparsers, index_arg)
+    write_commands.register(subparsers, index_arg, backend_arg)
 
     search = subparsers.add_parser("search", help="search an index (one query, or a batch from --queries)")
     search.add_argument("query", nargs="?")
     search.add_argument("--index", **index_arg)
+    search.add_argument("--backend", **backend_arg)
     search.add_argument("--top-k", type=int, default=10)
     search.add_argument("--mode", choices=SEARCH_MODES, default="hybrid")
     search.add_argument("--json", action="store_true", help="print JSON instead of a readable list")
@@ -50,7 +55,7 @@ def _search(args: argparse.Namespace) -> int:
         print("error: --top-k must be between 1 and 1000", file=sys.stderr)
         return 2
     filters = SearchFilters(args.doc_id, args.doc_number, args.issuer, args.date_from, args.date_to)
-    index = open_backend(get_settings(), args.index)
+    index = open_backend(settings_for(args), args.index)
     if args.queries is not None:
         return _search_batch(index, args, filters)
     result = index.search(args.query, args.top_k, args.mode, filters)

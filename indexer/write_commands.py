@@ -15,20 +15,20 @@ import time
 from pathlib import Path
 
 from config import get_settings
-from indexer.backends.factory import BackendUnavailable, IndexSite
+from indexer.backends.factory import BackendUnavailable, IndexSite, ingest_files, where
 from indexer.ingest.loaders import input_files
-from indexer.ingest.pipeline import ingest
 from indexer.records import IngestResult
 
 log = logging.getLogger(__name__)
 
 
-def register(subparsers: argparse._SubParsersAction, index_arg: dict) -> None:
+def register(subparsers: argparse._SubParsersAction, index_arg: dict, backend_arg: dict) -> None:
     settings = get_settings()
     build = subparsers.add_parser("build", help="index files or folders from scratch (atomic replace)")
     build.add_argument("paths", nargs="*", type=Path,
                        help=f"files or folders (default: CORPUS_DIR, {settings.corpus_dir})")
     build.add_argument("--index", **index_arg)
+    build.add_argument("--backend", **backend_arg)
     build.add_argument("--if-missing", action="store_true",
                        help="do nothing when a valid index exists; repair an unusable one from the store")
     build.set_defaults(handler=_guarded(_build))
@@ -36,19 +36,23 @@ def register(subparsers: argparse._SubParsersAction, index_arg: dict) -> None:
     add = subparsers.add_parser("add", help="add or replace documents in an existing index")
     add.add_argument("paths", nargs="+", type=Path)
     add.add_argument("--index", **index_arg)
+    add.add_argument("--backend", **backend_arg)
     add.set_defaults(handler=_guarded(_add))
 
     remove = subparsers.add_parser("remove", help="delete documents by doc_id")
     remove.add_argument("doc_ids", nargs="+")
     remove.add_argument("--index", **index_arg)
+    remove.add_argument("--backend", **backend_arg)
     remove.set_defaults(handler=_guarded(_remove))
 
     rebuild = subparsers.add_parser("rebuild", help="recreate the index from the document store (STORE_DIR)")
     rebuild.add_argument("--index", **index_arg)
+    rebuild.add_argument("--backend", **backend_arg)
     rebuild.set_defaults(handler=_guarded(_rebuild))
 
     rollback = subparsers.add_parser("rollback", help="serve the previous index version again")
     rollback.add_argument("--index", **index_arg)
+    rollback.add_argument("--backend", **backend_arg)
     rollback.set_defaults(handler=_guarded(_rollback))
 
 
@@ -69,9 +73,15 @@ def _guarded(handler):
     return run
 
 
+def settings_for(args: argparse.Namespace):
+    """The settings, with ``--backend`` (when given) in place of INDEX_BACKEND."""
+    settings = get_settings()
+    return settings.model_copy(update={"index_backend": args.backend}) if args.backend else settings
+
+
 def _ingest(paths: list[Path], settings) -> tuple[IngestResult, list[Path]]:
     files = input_files(paths)
-    result = ingest(files, max_chars=settings.chunk_max_chars, min_chars=settings.chunk_min_chars)
+    result = ingest_files(files, settings)
     for error in result.errors:
         print(f"error: {error.source}: {error.message}", file=sys.stderr)
     return result, files
@@ -83,12 +93,12 @@ def _summary(verb: str, n_docs: int, n_chunks: int, seconds: float) -> None:
 
 
 def _build(args: argparse.Namespace) -> int:
-    settings = get_settings()
+    settings = settings_for(args)
     site = IndexSite(settings, args.index)
     if args.if_missing:
         try:
             site.open()  # a full load: the manifest, every checksum and every file parsed
-            print(f"{args.index}: a valid index exists; nothing to do", file=sys.stderr)
+            print(f"{where(settings, args.index)}: a valid index exists; nothing to do", file=sys.stderr)
             return 0
         except BackendUnavailable as exc:
             print(f"{args.index}: not usable ({exc})", file=sys.stderr)
@@ -108,7 +118,7 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _add(args: argparse.Namespace) -> int:
-    settings = get_settings()
+    settings = settings_for(args)
     site = IndexSite(settings, args.index)
     started = time.perf_counter()
     result, files = _ingest(args.paths, settings)
@@ -123,19 +133,20 @@ def _add(args: argparse.Namespace) -> int:
 
 
 def _remove(args: argparse.Namespace) -> int:
-    site = IndexSite(get_settings(), args.index)
+    settings = settings_for(args)
+    site = IndexSite(settings, args.index)
     with site.writer.lock():
         index = site.open()
         site.writer.reconcile(index.store_seq)
         removed = site.writer.remove(index, args.doc_ids, origin="cli")
     for doc_id in sorted(set(args.doc_ids) - set(removed)):
-        print(f"error: {doc_id}: no such document in {args.index}", file=sys.stderr)
+        print(f"error: {doc_id}: no such document in {where(settings, args.index)}", file=sys.stderr)
     print(f"removed {len(removed)} documents", file=sys.stderr)
     return 0 if len(removed) == len(set(args.doc_ids)) else 1
 
 
 def _rebuild(args: argparse.Namespace, site: IndexSite | None = None) -> int:
-    site = site or IndexSite(get_settings(), args.index)
+    site = site or IndexSite(settings_for(args), args.index)
     started = time.perf_counter()
     with site.writer.lock():
         report = site.rebuild(show_progress=not args.quiet)
@@ -147,7 +158,8 @@ def _rebuild(args: argparse.Namespace, site: IndexSite | None = None) -> int:
 
 
 def _rollback(args: argparse.Namespace) -> int:
-    site = IndexSite(get_settings(), args.index)
+    settings = settings_for(args)
+    site = IndexSite(settings, args.index)
     with site.writer.lock():
         left, now = site.rollback()
     print(f"rolled back {args.index}: {left} -> {now}", file=sys.stderr)

@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 from config import Settings, get_settings
 from indexer.backends.factory import IndexSite
 from service.answering import Answerer
-from service.api.routes import admin, ask, documents, health, search, source_view, widget
+from service.api.routes import admin, ask, console, documents, health, search, source_view, widget
 from service.index_holder import IndexHolder, IndexUnavailable
 from service.metrics import ServiceMetrics
 from service.question_log import QuestionLog
@@ -92,6 +92,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse(status_code=422, content={"detail": "; ".join(problems) or "invalid request"})
 
     app.add_middleware(RequestObserver, metrics=app.state.metrics)
-    for module in (search, ask, documents, health, widget, admin, source_view):
+    for module in (search, ask, documents, health, widget, admin, source_view, console):
         app.include_router(module.router)
     return app

@@ -80,7 +80,7 @@ class IndexHolder:
         site = self._require_site()
         with self._lock, site.writer.lock():
             published = site.published_version()
-            if self._index is None or published != self._index.version:
+            if self._index is None or (published and published != self._index.version):
                 self._index, self._reason, self._failed_version = site.open(), "", ""
                 log.info("loaded the newest published index %s before updating", self._index.version)
             base = self._index

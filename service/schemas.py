@@ -212,6 +212,10 @@ class DocumentSummary(BaseModel):
     kind: str
     source: str
     n_chunks: int
+    status: str = Field(default="", description="lifecycle status today (现行有效, 已废止, …); empty if unknown")
+    effective_from: str = ""
+    effective_to: str = ""
+    visibility: list[str] = Field(default_factory=list, description="groups that may read it; empty = everyone")
 
 
 class ChunkOut(BaseModel):

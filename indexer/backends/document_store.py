@@ -23,7 +23,7 @@ import shutil
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 from indexer.backends.base import BackendUnavailable
@@ -135,12 +135,12 @@ class DocumentStore:
         return problems
 
     def materialize_files(self, files: list[StoredFile], folder: Path) -> list[tuple[Path, StoredFile]]:
-        """Copies of originals under their original names (one sub-folder each), checksums checked."""
+        """Copies of originals, checksums checked, named by position and suffix (the ingest shows ``source``)."""
         out = []
+        folder.mkdir(parents=True, exist_ok=True)
         for n, stored in enumerate(files):
             source = self.object_path(stored.sha256)
-            target = folder / str(n) / stored.name
-            target.parent.mkdir(parents=True)
+            target = folder / f"{n:04d}{PurePath(stored.name).suffix.lower()}"
             try:
                 shutil.copyfile(source, target)
             except OSError as exc:
@@ -173,7 +173,8 @@ class DocumentStore:
             target.parent.mkdir(exist_ok=True)
             os.replace(tmp.name, target)
             fsync_path(target.parent)
-        return StoredFile(sha256=sha, name=Path(path).name, source=source, size=target.stat().st_size)
+        name = PurePath(source).name or Path(path).name
+        return StoredFile(sha256=sha, name=name, source=source, size=target.stat().st_size)
 
     def append(self, op: str, **fields: Any) -> StoreEvent:
         """Append one event (fsynced) and return it with its sequence number."""

@@ -6,7 +6,8 @@ new module plus one branch in ``open_backend``/``new_backend``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from functools import partial
 from pathlib import Path
 
 from config import Settings
@@ -14,9 +15,10 @@ from indexer.backends import versions
 from indexer.backends.base import BackendUnavailable, IndexBackend
 from indexer.backends.document_store import DocumentStore, StoreError
 from indexer.backends.local import LocalIndex
-from indexer.backends.local_store import IndexLoadError, read_manifest
+from indexer.backends.local_store import read_manifest
 from indexer.backends.writer import IndexWriter, RebuildReport, WriterBusy
-from indexer.ingest.loaders import SUPPORTED_SUFFIXES
+from indexer.ingest.isolation import ingest_isolated
+from indexer.ingest.loaders import SUPPORTED_SUFFIXES, ParseLimits
 from indexer.ingest.pipeline import ingest
 from indexer.records import IngestResult
 from indexer.retrieval.reranker import CrossEncoderReranker, RerankerLoadError
@@ -25,7 +27,8 @@ from models.manifest import ModelFolderError
 
 __all__ = [
     "SUPPORTED_SUFFIXES", "BackendUnavailable", "IndexBackend", "IndexSite", "StoreError", "WriterBusy",
-    "encoder_from_settings", "ingest_files", "new_backend", "open_backend", "reranker_from_settings",
+    "encoder_from_settings", "index_exists", "ingest_files", "new_backend", "open_backend", "parse_limits",
+    "reranker_from_settings", "where",
 ]
 
 
@@ -48,32 +51,92 @@ def open_backend(settings: Settings, index_dir: Path | None = None, encoder: Enc
         reranker = reranker_from_settings(settings)
     except (ModelFolderError, RerankerLoadError) as exc:
         raise BackendUnavailable(str(exc)) from exc
+    if settings.index_backend == "milvus":
+        from indexer.backends.milvus import MilvusIndex
+
+        return MilvusIndex.open(settings, encoder, reranker)
     return LocalIndex.open(index_dir or settings.index_dir, settings, encoder, reranker)
 
 
 def new_backend(settings: Settings, index_dir: Path | None = None, encoder: Encoder | None = None) -> IndexBackend:
-    """An empty index of the configured kind, to ``build`` into."""
+    """An index of the configured kind to ``build`` into (the current one keeps serving until the build completes)."""
     encoder = encoder or encoder_from_settings(settings)
+    if settings.index_backend == "milvus":
+        from indexer.backends.milvus import MilvusIndex
+
+        return MilvusIndex(settings, encoder, reranker_from_settings(settings))
     return LocalIndex(index_dir or settings.index_dir, settings, encoder, reranker_from_settings(settings))
 
 
-def ingest_files(paths: Iterable[str | Path], settings: Settings, max_bytes: int | None = None) -> IngestResult:
-    """Files → documents and clause chunks with the configured chunk sizes; one error per bad file."""
-    return ingest(paths, max_chars=settings.chunk_max_chars, min_chars=settings.chunk_min_chars,
-                  **({"max_bytes": max_bytes} if max_bytes else {}))
+def index_exists(settings: Settings, index_dir: Path | None = None) -> str:
+    """Why there is no usable index of the configured kind ("" when there is one); loads no model."""
+    try:
+        if settings.index_backend == "milvus":
+            from indexer.backends.milvus_store import MilvusStore
+
+            store = MilvusStore(settings.milvus_uri, settings.milvus_token, settings.milvus_collection)
+            try:
+                version = store.active_version()
+                if version is None:
+                    return f"no Milvus index {settings.milvus_collection!r} at {settings.milvus_uri}"
+                store.state(version)
+            finally:
+                store.close()
+        else:
+            read_manifest(index_dir or settings.index_dir)
+    except BackendUnavailable as exc:
+        return str(exc)
+    return ""
+
+
+def where(settings: Settings, index_dir: Path | None = None) -> str:
+    """The configured index, named for messages."""
+    if settings.index_backend == "milvus":
+        return f"Milvus {settings.milvus_uri} ({settings.milvus_collection})"
+    return str(index_dir or settings.index_dir)
+
+
+def parse_limits(settings: Settings, max_bytes: int | None = None) -> ParseLimits:
+    return ParseLimits(
+        max_bytes=max_bytes or ParseLimits().max_bytes, max_decompressed_bytes=settings.max_decompressed_bytes,
+        pdf_max_pages=settings.pdf_max_pages, timeout_s=settings.parse_timeout_s,
+    )
+
+
+def ingest_files(
+    paths: Iterable[str | Path],
+    settings: Settings,
+    max_bytes: int | None = None,
+    *,
+    isolated: bool = False,
+    names: Mapping[str, str] | None = None,
+) -> IngestResult:
+    """Files → documents and clause chunks with the configured chunk sizes and parse limits; one error per bad file.
+
+    ``isolated`` parses each file in a worker process limited to ``parse_memory_bytes`` and
+    ``parse_timeout_s`` (what the service does with uploads); ``names`` gives the name each
+    path's documents carry as their source.
+    """
+    limits = parse_limits(settings, max_bytes)
+    sizes = {"max_chars": settings.chunk_max_chars, "min_chars": settings.chunk_min_chars}
+    if isolated:
+        return ingest_isolated(paths, memory_bytes=settings.parse_memory_bytes, limits=limits, names=names, **sizes)
+    return ingest(paths, limits=limits, names=names, **sizes)
 
 
 class IndexSite:
     """One index and its document store: how to open it, whether a newer version is published, how to write it.
 
-    The encoder and the reranker are loaded once and shared by every version opened here.
+    The encoder and the reranker are loaded once and shared by every version opened here. Following
+    published versions and ``rollback`` are the local backend's; a Milvus index follows writes itself.
     """
 
     def __init__(self, settings: Settings, index_dir: Path | None = None, encoder: Encoder | None = None) -> None:
         self.settings = settings
         self.index_dir = Path(index_dir or settings.index_dir)
+        self.local = settings.index_backend != "milvus"
         self.store = DocumentStore(settings.store_dir)
-        self.writer = IndexWriter(settings, self.store)
+        self.writer = IndexWriter(settings, self.store, partial(_reingest, settings))
         self._encoder = encoder
         self._reranker: CrossEncoderReranker | None = None
         self._reranker_loaded = False
@@ -91,21 +154,31 @@ class IndexSite:
     def open(self) -> IndexBackend:
         """The published version, fully loaded and checked (``BackendUnavailable`` says how to repair)."""
         encoder, reranker = self._parts()
+        if not self.local:
+            from indexer.backends.milvus import MilvusIndex
+
+            return MilvusIndex.open(self.settings, encoder, reranker)
         return LocalIndex.open(self.index_dir, self.settings, encoder, reranker)
 
     def new(self) -> IndexBackend:
         encoder, reranker = self._parts()
+        if not self.local:
+            from indexer.backends.milvus import MilvusIndex
+
+            return MilvusIndex(self.settings, encoder, reranker)
         return LocalIndex(self.index_dir, self.settings, encoder, reranker)
 
     def published_version(self) -> str:
-        """The name of the published version; one readlink, cheap enough to call every second."""
-        return versions.published(self.index_dir) or ""
+        """The published local version (one readlink, cheap enough to call every second); "" for Milvus."""
+        return (versions.published(self.index_dir) or "") if self.local else ""
 
     def published_seq(self) -> int | None:
         """The store event the published version reflects (None: unreadable or built without the store)."""
         try:
-            return read_manifest(self.index_dir, verify_files=False)[1].store_seq
-        except IndexLoadError:
+            if self.local:
+                return read_manifest(self.index_dir, verify_files=False)[1].store_seq
+            return self.open().store_seq
+        except BackendUnavailable:
             return None
 
     def rebuild(self, show_progress: bool = False) -> RebuildReport:
@@ -114,8 +187,14 @@ class IndexSite:
 
     def rollback(self) -> tuple[str, str]:
         """Serve the previous intact version again; store events after it are voided (writer lock held)."""
+        if not self.local:
+            raise BackendUnavailable("rollback needs the local backend (Milvus keeps one version); use rebuild")
         self.writer.reconcile(self.published_seq())
         left, now, seq = versions.rollback(self.index_dir)
         if seq is not None:
             self.store.void(self.store.live_after(seq), f"rolled back from {left} to {now}")
         return left, now
+
+
+def _reingest(settings: Settings, paths: list[Path], names: dict[str, str], max_bytes: int) -> IngestResult:
+    return ingest_files(paths, settings, max_bytes, names=names)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import hashlib
 import json
 import logging
 import time
@@ -20,23 +19,16 @@ from indexer.backends.local_store import IndexLoadError, IndexManifest
 from indexer.backends.local_views import AccessViews
 from indexer.records import Chunk, Document, Query, SearchFilters, SearchResult
 from indexer.retrieval.bm25_index import BM25Index, BM25Params
-from indexer.retrieval.confidence import ConfidenceModel
 from indexer.retrieval.dense_index import DenseIndex
 from indexer.retrieval.embedding_cache import EmbeddingCache
 from indexer.retrieval.metadata_router import MetadataRouter
 from indexer.retrieval.passage_text import bm25_text, dense_text
+from indexer.retrieval.ranking import HybridRanker
 from indexer.retrieval.retriever import Retriever
 from indexer.text.analyzer import TextAnalyzer
 from indexer.text.tokenizer import ChineseTokenizer, extract_user_terms
 
 log = logging.getLogger(__name__)
-
-
-def _doc_hash(doc: Document, chunks: list[Chunk]) -> str:
-    digest = hashlib.sha256(doc.text.encode())
-    for chunk in chunks:
-        digest.update(chunk.chunk_id.encode())
-    return digest.hexdigest()[:16]
 
 
 class LocalIndex:
@@ -156,8 +148,7 @@ class LocalIndex:
         return self.encoder.encode_passages(texts)
 
     def term_weights(self, terms: list[str]) -> dict[str, float]:
-        ids = self.bm25.term_ids
-        return {t: float(self.bm25.idf[ids[t]]) for t in terms if t in ids}
+        return self.bm25.idf_of(terms)
 
     def list_documents(self) -> list[Document]:
         return list(self.documents.values())
@@ -211,16 +202,11 @@ class LocalIndex:
     @property
     def retriever(self) -> Retriever:
         if self._retriever is None:
-            s = self.settings
             self._retriever = Retriever(
-                self.chunks, self.bm25, self.dense, self.tokenizer, self.encoder,
-                fusion=s.fusion, weights=(s.bm25_weight, s.dense_weight), rrf_k=s.rrf_k,
-                candidate_k=s.candidate_k,
-                confidence=ConfidenceModel.load(s.confidence_model).with_threshold(s.confidence_threshold),
-                reranker=self.reranker,
-                router=MetadataRouter(list(self.documents.values()), self.chunks, self.tokenizer),
-                answer_type_boost=s.answer_type_boost,
-                followup_doc_boost=s.followup_doc_boost,
+                self.chunks, self.bm25, self.dense, self.encoder,
+                HybridRanker.from_settings(self.settings, self.reranker),
+                candidate_k=self.settings.candidate_k,
+                router=MetadataRouter.from_chunks(list(self.documents.values()), self.chunks, self.tokenizer),
             )
         return self._retriever
 
@@ -284,12 +270,7 @@ class LocalIndex:
         self._views = AccessViews(self.documents, self.chunks, lambda: self.retriever)
 
     def fingerprint(self) -> str:
-        by_doc: dict[str, list[Chunk]] = {}
-        for chunk in self.chunks:
-            by_doc.setdefault(chunk.doc_id, []).append(chunk)
-        return index_store.corpus_fingerprint(
-            {doc_id: _doc_hash(doc, by_doc.get(doc_id, [])) for doc_id, doc in self.documents.items()}
-        )
+        return index_store.records_fingerprint(self.documents.values(), self.chunks)
 
     def _save(self, seconds: float, store_seq: int | None) -> None:
         """Write a new version folder and publish it; on any failure the served version is untouched."""
@@ -331,5 +312,6 @@ class LocalIndex:
 
 
 def _lines(path: Path) -> list[str]:
-    # split on "\n" only: JSON escapes it inside strings, but U+2028/U+0085 may appear raw (splitlines breaks there)
+    """The records of a JSONL file, split at "\\n" only: ``str.splitlines`` also splits at U+2028,
+    U+0085 and other separators that ``json.dumps(ensure_ascii=False)`` leaves in the text."""
     return [line for line in path.read_text(encoding="utf-8").split("\n") if line.strip()]

@@ -20,12 +20,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from indexer.backends.base import BackendUnavailable
 from indexer.backends.durable import sha256_of
+from indexer.records import Chunk, Document
 
 INDEX_FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
@@ -86,6 +88,20 @@ def corpus_fingerprint(doc_hashes: dict[str, str]) -> str:
     for doc_id in sorted(doc_hashes):
         digest.update(f"{doc_id}:{doc_hashes[doc_id]}\n".encode())
     return digest.hexdigest()[:16]
+
+
+def records_fingerprint(documents: Iterable[Document], chunks: Iterable[Chunk]) -> str:
+    """The corpus fingerprint of these records: each document's text and chunk ids, hashed."""
+    by_doc: dict[str, list[Chunk]] = {}
+    for chunk in chunks:
+        by_doc.setdefault(chunk.doc_id, []).append(chunk)
+    hashes = {}
+    for doc in documents:
+        digest = hashlib.sha256(doc.text.encode())
+        for chunk in by_doc.get(doc.doc_id, []):
+            digest.update(chunk.chunk_id.encode())
+        hashes[doc.doc_id] = digest.hexdigest()[:16]
+    return corpus_fingerprint(hashes)
 
 
 def finalize_manifest(folder: Path, manifest: IndexManifest) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -23,10 +23,13 @@ from config import Settings
 from indexer.backends.base import BackendUnavailable, IndexBackend
 from indexer.backends.document_store import DocumentStore, StoredFile, StoreError
 from indexer.ingest.loaders import DEFAULT_MAX_BYTES
-from indexer.ingest.pipeline import ingest
 from indexer.records import Chunk, Document, IngestError, IngestResult
 
 log = logging.getLogger(__name__)
+
+
+# (paths, {path: source to show}, largest file size) -> documents and chunks, as the first ingest made them
+Reingest = Callable[[list[Path], dict[str, str], int], IngestResult]
 
 
 class WriterBusy(BackendUnavailable):
@@ -42,9 +45,10 @@ class RebuildReport:
 
 
 class IndexWriter:
-    def __init__(self, settings: Settings, store: DocumentStore) -> None:
+    def __init__(self, settings: Settings, store: DocumentStore, reingest: Reingest) -> None:
         self.settings = settings
         self.store = store
+        self._ingest = reingest
         self._lock = FileLock(store.lock_path, timeout=settings.writer_lock_timeout_s)
 
     @contextmanager
@@ -70,17 +74,19 @@ class IndexWriter:
     def stage(self, result: IngestResult, files: list[tuple[Path, str]]) -> list[StoredFile]:
         """Copy the originals that produced documents into the store; documents get their display ``source``.
 
-        ``files`` pairs each ingested path with the source to show (the path, or an upload's name).
+        ``files`` pairs each ingested path with the source its documents show (the path, or an upload's
+        name); the original's name in the store is that source's file name, since doc_ids derive from it.
         """
         staged = []
         for path, label in files:
-            key = str(path)
-            produced = [d for d in result.documents if d.source == key or d.source.startswith(key + "#")]
+            produced = [d for d in result.documents if any(d.source == k or d.source.startswith(k + "#")
+                                                           for k in (str(path), label))]
             if not produced:
                 continue
             staged.append(self.store.put(Path(path), label))  # OSError (e.g. disk full) propagates as is
             for doc in produced:
-                doc.source = label + doc.source[len(key):]
+                if doc.source.startswith(str(path)) and label != str(path):
+                    doc.source = label + doc.source[len(str(path)):]
         return staged
 
     # ---- with the lock held -----------------------------------------------------------
@@ -165,14 +171,8 @@ class IndexWriter:
         with tempfile.TemporaryDirectory(prefix="rebuild-") as tmp:
             pairs = self.store.materialize_files(files, Path(tmp))
             largest = max((f.size for f in files), default=0)
-            result = ingest([p for p, _ in pairs], max_chars=self.settings.chunk_max_chars,
-                            min_chars=self.settings.chunk_min_chars, max_bytes=max(DEFAULT_MAX_BYTES, largest + 1))
-            for path, stored in pairs:
-                key = str(path)
-                for doc in result.documents:
-                    if doc.source == key or doc.source.startswith(key + "#"):
-                        doc.source = stored.source + doc.source[len(key):]
-        return result
+            return self._ingest([p for p, _ in pairs], {str(p): f.source for p, f in pairs},
+                                max(DEFAULT_MAX_BYTES, largest + 1))
 
     @contextmanager
     def _voided_on_failure(self, seq: int) -> Iterator[None]:

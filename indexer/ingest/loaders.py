@@ -8,20 +8,24 @@ line). Each failure becomes a `LoadError` naming the file, so a caller can repor
 from __future__ import annotations
 
 import codecs
-import io
 import json
 import logging
 import re
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
+from indexer.ingest.office_formats import load_docx, load_pdf
+from indexer.ingest.parse_limits import LoaderError, ParseLimits, require_text
 from indexer.records import IngestError as LoadError
 from indexer.records import SourceText
 
+__all__ = ["DEFAULT_MAX_BYTES", "SUPPORTED_SUFFIXES", "LoadError", "LoaderError", "ParseLimits", "decode_bytes",
+           "load_file", "load_sources"]
+
 log = logging.getLogger(__name__)
 
-DEFAULT_MAX_BYTES = 50 * 1024 * 1024
+DEFAULT_MAX_BYTES = ParseLimits().max_bytes
 TEXT_SUFFIXES = (".txt", ".text", ".md", ".markdown")
 HTML_SUFFIXES = (".html", ".htm", ".xhtml")
 SUPPORTED_SUFFIXES = (*TEXT_SUFFIXES, *HTML_SUFFIXES, ".docx", ".pdf", ".jsonl")
@@ -53,19 +57,15 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 _IMPLAUSIBLE = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f\ue000-\uf8ff\ufdd0-\ufdef\ufeff\ufff0-\uffff]")
 
 
-class LoaderError(Exception):
-    """Raised inside a loader; becomes a `LoadError` for its file."""
-
-
 def load_sources(
-    paths: Iterable[str | Path], max_bytes: int = DEFAULT_MAX_BYTES
+    paths: Iterable[str | Path], max_bytes: int | None = None, limits: ParseLimits | None = None
 ) -> tuple[list[SourceText], list[LoadError]]:
     """Load every path (a directory means the supported files under it, sorted)."""
     sources: list[SourceText] = []
     errors: list[LoadError] = []
     for path in _expand(paths):
         try:
-            loaded = load_file(path, max_bytes=max_bytes)
+            loaded = load_file(path, max_bytes=max_bytes, limits=limits)
         except LoaderError as exc:
             errors.append(LoadError(str(path), str(exc)))
             continue
@@ -74,8 +74,15 @@ def load_sources(
     return sources, errors
 
 
-def load_file(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES) -> list[SourceText | LoadError]:
-    """Load one file; a JSONL file gives one item per line (a `LoadError` for a bad line)."""
+def load_file(
+    path: str | Path, max_bytes: int | None = None, limits: ParseLimits | None = None
+) -> list[SourceText | LoadError]:
+    """Load one file within `limits` (`max_bytes` overrides theirs); a JSONL file gives one item
+    per line (a `LoadError` for a bad line)."""
+    limits = limits or ParseLimits()
+    if max_bytes is not None:
+        limits = replace(limits, max_bytes=max_bytes)
+    max_bytes = limits.max_bytes
     path = Path(path)
     if not path.exists():
         raise LoaderError("no such file or directory")
@@ -97,9 +104,11 @@ def load_file(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES) -> list[Sour
         raise LoaderError(f"cannot read: {exc.strerror or exc}") from exc
     loader = _LOADERS[suffix]
     try:
-        return loader(str(path), data)
+        return loader(str(path), data, limits)
     except LoaderError:
         raise
+    except MemoryError as exc:
+        raise LoaderError("out of memory while parsing") from exc
     except Exception as exc:  # a third-party parser failing on a malformed file
         log.debug("loader failed on %s", path, exc_info=True)
         raise LoaderError(f"cannot read {suffix[1:]} file: {exc.__class__.__name__}: {exc}") from exc
@@ -122,11 +131,16 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
     kind = _magic_kind(data)
     if kind or b"\x00" in data[:8192]:
         raise LoaderError(f"binary content ({kind or 'contains NUL bytes'}), not text")
-    for encoding, strict in (("utf-8", False), ("gb18030", True)):
+    utf8 = _utf8(data)
+    if utf8 is not None:
         try:
-            return _checked(data.decode(encoding), encoding, strict)
-        except (UnicodeDecodeError, LoaderError):
-            continue
+            return _checked(utf8, "utf-8", strict=False)
+        except LoaderError:
+            pass
+    try:
+        return _checked(data.decode("gb18030"), "gb18030")
+    except (UnicodeDecodeError, LoaderError):
+        pass
     from charset_normalizer import from_bytes
 
     best = from_bytes(data).best()
@@ -136,6 +150,16 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
         except LoaderError:
             pass
     raise LoaderError("undecodable text (not UTF-8, GB18030/GBK or UTF-16)")
+
+
+def _utf8(data: bytes) -> str | None:
+    """Strict UTF-8, except that a character cut off at the very end (a truncated file) is dropped."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.end == len(data) and len(data) - exc.start < 4 and exc.reason == "unexpected end of data":
+            return data[:exc.start].decode("utf-8", errors="strict")
+        return None
 
 
 def _checked(text: str, encoding: str, strict: bool = True) -> tuple[str, str]:
@@ -174,41 +198,50 @@ def _magic_kind(data: bytes) -> str:
     return next((kind for magic, kind in _MAGIC if data.startswith(magic)), "")
 
 
-def _require_text(source: str, text: str) -> str:
-    if not text.strip():
-        raise LoaderError("empty file (no text)")
-    return text
-
-
-def _load_text(source: str, data: bytes) -> list[SourceText | LoadError]:
+def _load_text(source: str, data: bytes, limits: ParseLimits) -> list[SourceText | LoadError]:
     text, encoding = decode_bytes(data)
     fmt = "markdown" if source.lower().endswith((".md", ".markdown")) else "text"
     if fmt == "markdown":
         text = _strip_markdown(text)
-    return [SourceText(source, _require_text(source, text), encoding, fmt)]
+    return [SourceText(source, require_text(text), encoding, fmt)]
+
+
+_BLANK = r"[^\S\n]*"  # spaces within one line
+_MD_HEADING = re.compile(rf"^[^\S\n]{{0,3}}#{{1,6}}{_BLANK}", re.M)
+_MD_IMAGE = re.compile(r"!\[[^\[\]\n]*\]\([^()\n]*\)")
+_MD_LINK = re.compile(r"\[([^\[\]\n]+)\]\([^()\n]*\)")
+_MD_QUOTE = re.compile(rf"^{_BLANK}>[^\S\n]?", re.M)
+_MD_RULE_CELL = rf":?-{{3,}}:?{_BLANK}"
+_MD_RULE_ROW = re.compile(rf"^{_BLANK}(?:\|{_BLANK})?{_MD_RULE_CELL}(?:\|{_BLANK}{_MD_RULE_CELL})*\|?{_BLANK}$", re.M)
+_MD_TABLE_ROW = re.compile(rf"^{_BLANK}\|(.*)\|{_BLANK}$", re.M)
 
 
 def _strip_markdown(text: str) -> str:
-    """Drop markdown syntax other than ``**emphasis**`` (the normalizer reads lead-ins from it)."""
-    text = re.sub(r"^\s{0,3}#{1,6}\s*", "", text, flags=re.M)
-    text = re.sub(r"!\[[^\]]*\]\([^)]*\)", "", text)
-    text = re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", text)
-    text = re.sub(r"^\s*>\s?", "", text, flags=re.M)
-    text = re.sub(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$", "", text, flags=re.M)
-    return re.sub(
-        r"^\s*\|(.*)\|\s*$", lambda m: "\t".join(c.strip() for c in m.group(1).split("|")), text, flags=re.M
-    )
+    """Drop markdown syntax other than ``**emphasis**`` (the normalizer reads lead-ins from it).
+
+    Every pattern stays inside one line and no two repeats can share a character, so each
+    runs in linear time (a run of blank lines or brackets once made this cubic).
+    """
+    text = _MD_HEADING.sub("", text)
+    text = _MD_IMAGE.sub("", text)
+    text = _MD_LINK.sub(r"\1", text)
+    text = _MD_QUOTE.sub("", text)
+    text = _MD_RULE_ROW.sub("", text)
+    return _MD_TABLE_ROW.sub(lambda m: "\t".join(c.strip() for c in m.group(1).split("|")), text)
 
 
-def _load_html(source: str, data: bytes) -> list[SourceText | LoadError]:
+def _load_html(source: str, data: bytes, limits: ParseLimits) -> list[SourceText | LoadError]:
     encoding = _html_declared_encoding(data)
-    if encoding:
+    utf8 = _utf8(data) if encoding and b"\x00" not in data[:4096] else None
+    if utf8 is not None:  # valid UTF-8 is strong evidence: pages often declare a charset they are not in
+        text, encoding = utf8, "utf-8"
+    elif encoding:
         text = data.decode(encoding, errors="replace")
     else:
         text, encoding = decode_bytes(data)
     title, body = _html_to_text(text)
     metadata = {"title": title} if title else {}
-    return [SourceText(source, _require_text(source, body), encoding, "html", metadata)]
+    return [SourceText(source, require_text(body), encoding, "html", metadata)]
 
 
 _HTML_SKIP = {"script", "style", "noscript", "nav", "header", "footer", "iframe", "form", "template", "svg"}
@@ -277,74 +310,10 @@ def _html_declared_encoding(data: bytes) -> str:
     return name
 
 
-def _load_docx(source: str, data: bytes) -> list[SourceText | LoadError]:
-    if not data.startswith(b"PK\x03\x04"):
-        raise LoaderError("not a valid .docx (not a ZIP package)")
-    import docx
-    from docx.table import Table
-    from docx.text.paragraph import Paragraph
-
-    document = docx.Document(io.BytesIO(data))
-    blocks: list[str] = []
-    for element in document.element.body.iterchildren():
-        tag = element.tag.rsplit("}", 1)[-1]
-        if tag == "p":
-            blocks.append(_docx_paragraph(Paragraph(element, document)))
-        elif tag == "tbl":
-            blocks.extend(_docx_table_rows(Table(element, document)))
-    text = "\n".join(block for block in blocks if block.strip())
-    return [SourceText(source, _require_text(source, text), "docx", "docx")]
-
-
-def _docx_paragraph(paragraph: Any) -> str:
-    """Paragraph text with bold runs wrapped in ``**`` so that lead-in phrases survive."""
-    pieces: list[str] = []
-    bold_open = False
-    for run in paragraph.runs:
-        if not run.text:
-            continue
-        bold = bool(run.bold) and bool(run.text.strip())
-        if bold != bold_open:
-            pieces.append("**")
-            bold_open = bold
-        pieces.append(run.text)
-    if bold_open:
-        pieces.append("**")
-    text = "".join(pieces)
-    return text if text.strip("* ") else paragraph.text
-
-
-def _docx_table_rows(table: Any) -> Iterator[str]:
-    for row in table.rows:
-        cells: list[str] = []
-        seen: set[int] = set()
-        for cell in row.cells:
-            if id(cell._tc) in seen:  # a merged cell repeats across the span it covers
-                continue
-            seen.add(id(cell._tc))
-            cells.append(" ".join(cell.text.split()))
-        yield "\t".join(cells)
-
-
-def _load_pdf(source: str, data: bytes) -> list[SourceText | LoadError]:
-    if not data.lstrip()[:5] == b"%PDF-":
-        raise LoaderError("not a valid PDF (missing %PDF header)")
-    from pypdf import PdfReader
-
-    reader = PdfReader(io.BytesIO(data))
-    if reader.is_encrypted and not reader.decrypt(""):
-        raise LoaderError("encrypted PDF")
-    pages = [page.extract_text() or "" for page in reader.pages]
-    text = "\n\n".join(pages)
-    if not text.strip():
-        raise LoaderError("no extractable text (scanned PDF? run OCR first)")
-    return [SourceText(source, text, "pdf", "pdf", {"pages": len(pages)})]
-
-
-def _load_jsonl(source: str, data: bytes) -> list[SourceText | LoadError]:
+def _load_jsonl(source: str, data: bytes, limits: ParseLimits) -> list[SourceText | LoadError]:
     text, encoding = decode_bytes(data)
     items: list[SourceText | LoadError] = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(text.split("\n"), start=1):  # not splitlines(): U+2028 is text in JSON
         if not line.strip():
             continue
         where = f"{source}:{number}"
@@ -368,11 +337,11 @@ def _load_jsonl(source: str, data: bytes) -> list[SourceText | LoadError]:
     return items
 
 
-_LOADERS: dict[str, Callable[[str, bytes], list[SourceText | LoadError]]] = {
+_LOADERS: dict[str, Callable[[str, bytes, ParseLimits], list[SourceText | LoadError]]] = {
     **dict.fromkeys(TEXT_SUFFIXES, _load_text),
     **dict.fromkeys(HTML_SUFFIXES, _load_html),
-    ".docx": _load_docx,
-    ".pdf": _load_pdf,
+    ".docx": load_docx,
+    ".pdf": load_pdf,
     ".jsonl": _load_jsonl,
 }
 

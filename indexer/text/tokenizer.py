@@ -78,6 +78,11 @@ def _base_dictionary() -> tuple[dict[str, int], int]:
     return base.FREQ, base.total
 
 
+def dictionary_terms(user_terms: Iterable[str]) -> list[str]:
+    """Every word the tokenizer adds to jieba's dictionary (normalized): shipped terms, corpus terms, abbreviations."""
+    return sorted({to_index_form(t) for t in (*_shipped_terms(), *user_terms, *abbreviations())})
+
+
 class ChineseTokenizer:
     """Callable text → tokens, identical for documents and queries."""
 
@@ -87,8 +92,8 @@ class ChineseTokenizer:
         freq, total = _base_dictionary()  # jieba's own dictionary, read once per process (a copy each)
         self._jieba.FREQ, self._jieba.total, self._jieba.initialized = dict(freq), total, True
         self._abbreviations = abbreviations()
-        for term in (*_shipped_terms(), *self.user_terms, *self._abbreviations):
-            self._jieba.add_word(to_index_form(term), freq=USER_TERM_FREQ)
+        for term in dictionary_terms(self.user_terms):
+            self._jieba.add_word(term, freq=USER_TERM_FREQ)
         self._stop = stopwords()
         self._tagger = None
 

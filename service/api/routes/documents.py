@@ -3,7 +3,8 @@ from __future__ import annotations
 import errno
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from functools import partial
 from pathlib import Path, PurePath
 from typing import Annotated, TypeVar
 
@@ -13,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from indexer.backends.base import BackendUnavailable
 from indexer.backends.factory import SUPPORTED_SUFFIXES, ingest_files
-from indexer.records import Chunk, Document
+from indexer.records import Chunk, Document, status_on
 from service.api.deps import AdminDep, HolderDep, IndexDep, SettingsDep
 from service.schemas import ChunkContext, ChunkOut, DeleteResponse, DocumentDetail, DocumentSummary, UploadResponse
 
@@ -25,7 +26,8 @@ IdParam = Annotated[str, PathParam(min_length=1, max_length=300)]
 def _summary(doc: Document, n_chunks: int) -> DocumentSummary:
     return DocumentSummary(
         doc_id=doc.doc_id, title=doc.title, doc_number=doc.doc_number, issuer=doc.issuer, date=doc.date,
-        kind=doc.kind, source=doc.source, n_chunks=n_chunks,
+        kind=doc.kind, source=doc.source, n_chunks=n_chunks, status=status_on(doc).value,
+        effective_from=doc.effective_from, effective_to=doc.effective_to, visibility=list(doc.visibility),
     )
 
 
@@ -57,6 +59,21 @@ def get_chunk(chunk_id: IdParam, index: IndexDep) -> ChunkContext:
     before, after = index.neighbours(chunk_id)
     return ChunkContext(chunk=_chunk_out(chunk), previous=[_chunk_out(c) for c in before],
                         next=[_chunk_out(c) for c in after])
+
+
+def _upload_name(filename: str | None) -> str:
+    """The file name a client sent, without any directory part (Windows or POSIX)."""
+    return PurePath((filename or "").replace("\\", "/")).name
+
+
+def _unique_name(name: str, taken: Iterable[str]) -> str:
+    """`name`, or ``stem (2).ext`` etc. when another file of this upload already has it."""
+    taken = set(taken)
+    path, number = PurePath(name), 1
+    while name in taken:
+        number += 1
+        name = f"{path.stem} ({number}){path.suffix}"
+    return name
 
 
 async def _read_limited(upload: UploadFile, limit: int) -> bytes:
@@ -91,23 +108,26 @@ async def upload_documents(
     started = time.perf_counter()
     holder.current  # noqa: B018 -- raises IndexUnavailable (503) before any file is parsed
     with tempfile.TemporaryDirectory(prefix="upload-") as tmp:
-        paths = []
-        for upload in files:
-            name = PurePath(upload.filename or "").name
-            if Path(name).suffix.lower() not in SUPPORTED_SUFFIXES:
+        names: dict[str, str] = {}
+        for number, upload in enumerate(files):
+            name = _unique_name(_upload_name(upload.filename), names.values())
+            suffix = PurePath(name).suffix.lower()
+            if suffix not in SUPPORTED_SUFFIXES:
                 raise HTTPException(
                     status_code=415,
                     detail=f"{name or 'upload'}: unsupported file type; supported: {', '.join(SUPPORTED_SUFFIXES)}",
                 )
-            path = Path(tmp) / name
+            path = Path(tmp) / f"{number:04d}{suffix}"  # the upload's own name may not fit the file system
             path.write_bytes(await _read_limited(upload, settings.max_upload_bytes))
-            paths.append(path)
-        result = await run_in_threadpool(ingest_files, paths, settings, settings.max_upload_bytes)
-        errors = [f"{Path(e.source).name}: {e.message}" for e in result.errors]
+            names[str(path)] = name
+        result = await run_in_threadpool(
+            partial(ingest_files, list(names), settings, settings.max_upload_bytes, isolated=True, names=names)
+        )
+        errors = [f"{e.source}: {e.message}" for e in result.errors]
         if not result.documents:
             raise HTTPException(status_code=422, detail="no document could be read: " + "; ".join(errors))
-        # the originals go to the document store (shown by their upload name), so a rebuild keeps them
-        staged = await _written(holder.stage, result, [(p, p.name) for p in paths])
+        # the originals go to the document store (under their upload names), so a rebuild keeps them
+        staged = await _written(holder.stage, result, [(Path(p), name) for p, name in names.items()])
     await _written(holder.update, lambda index, writer: writer.add(index, result, staged, origin="api"))
     counts = result.chunk_counts()
     return UploadResponse(
