@@ -65,9 +65,9 @@ def _guarded(handler):
         except BackendUnavailable as exc:
             print(f"error: {exc}", file=sys.stderr)
         except OSError as exc:
-            where = exc.filename or args.index
+            place = exc.filename or args.index
             reason = "no space left on device" if exc.errno == errno.ENOSPC else (exc.strerror or str(exc))
-            print(f"error: {where}: {reason}; the published index at {args.index} is unchanged", file=sys.stderr)
+            print(f"error: {place}: {reason}; the published index at {args.index} is unchanged", file=sys.stderr)
         return 1
 
     return run
@@ -101,9 +101,10 @@ def _build(args: argparse.Namespace) -> int:
             print(f"{where(settings, args.index)}: a valid index exists; nothing to do", file=sys.stderr)
             return 0
         except BackendUnavailable as exc:
-            print(f"{args.index}: not usable ({exc})", file=sys.stderr)
-        if site.store.plan() and any(e.op == "build" for e in site.store.plan()):
-            print(f"repairing {args.index} from the document store {site.store.root}", file=sys.stderr)
+            print(f"{where(settings, args.index)}: not usable ({exc})", file=sys.stderr)
+        if any(e.op == "build" for e in site.store.plan()):
+            print(f"repairing {where(settings, args.index)} from the document store {site.store.root}",
+                  file=sys.stderr)
             return _rebuild(args, site)
     started = time.perf_counter()
     result, files = _ingest(args.paths or [settings.corpus_dir], settings)

@@ -27,7 +27,7 @@ from models.manifest import ModelFolderError
 
 __all__ = [
     "SUPPORTED_SUFFIXES", "BackendUnavailable", "IndexBackend", "IndexSite", "StoreError", "WriterBusy",
-    "encoder_from_settings", "index_exists", "ingest_files", "new_backend", "open_backend", "parse_limits",
+    "encoder_from_settings", "ingest_files", "new_backend", "open_backend", "parse_limits",
     "reranker_from_settings", "where",
 ]
 
@@ -66,27 +66,6 @@ def new_backend(settings: Settings, index_dir: Path | None = None, encoder: Enco
 
         return MilvusIndex(settings, encoder, reranker_from_settings(settings))
     return LocalIndex(index_dir or settings.index_dir, settings, encoder, reranker_from_settings(settings))
-
-
-def index_exists(settings: Settings, index_dir: Path | None = None) -> str:
-    """Why there is no usable index of the configured kind ("" when there is one); loads no model."""
-    try:
-        if settings.index_backend == "milvus":
-            from indexer.backends.milvus_store import MilvusStore
-
-            store = MilvusStore(settings.milvus_uri, settings.milvus_token, settings.milvus_collection)
-            try:
-                version = store.active_version()
-                if version is None:
-                    return f"no Milvus index {settings.milvus_collection!r} at {settings.milvus_uri}"
-                store.state(version)
-            finally:
-                store.close()
-        else:
-            read_manifest(index_dir or settings.index_dir)
-    except BackendUnavailable as exc:
-        return str(exc)
-    return ""
 
 
 def where(settings: Settings, index_dir: Path | None = None) -> str:
