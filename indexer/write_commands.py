@@ -15,7 +15,8 @@ import time
 from pathlib import Path
 
 from config import get_settings
-from indexer.backends.factory import BackendUnavailable, IndexSite, ingest_files, where
+from indexer.backends.catalog import linked_for_build
+from indexer.backends.factory import BackendUnavailable, IndexSite, add_linked, ingest_files, where
 from indexer.ingest.loaders import input_files
 from indexer.records import IngestResult
 
@@ -112,6 +113,7 @@ def _build(args: argparse.Namespace) -> int:
         print("error: no documents to index; the previous index (if any) is unchanged", file=sys.stderr)
         return 1
     staged = site.writer.stage(result, [(f, str(f)) for f in files])
+    result.documents = linked_for_build(result.documents, args.index)
     with site.writer.lock():
         site.writer.build(site.new(), result, staged, origin="build", show_progress=not args.quiet)
     _summary("built", len(result.documents), len(result.chunks), time.perf_counter() - started)
@@ -128,7 +130,10 @@ def _add(args: argparse.Namespace) -> int:
         with site.writer.lock():
             index = site.open()  # the newest published version, under the lock
             site.writer.reconcile(index.store_seq)
-            site.writer.add(index, result, staged, origin="cli", show_progress=not args.quiet)
+            _, updated = add_linked(index, site.writer, result, staged, args.index, "cli", not args.quiet)
+        for doc in updated:
+            print(f"updated: {doc.doc_id} {doc.doc_number} now {doc.status}, superseded by "
+                  f"{', '.join(doc.superseded_by)}", file=sys.stderr)
     _summary("added", len(result.documents), len(result.chunks), time.perf_counter() - started)
     return 1 if result.errors or not result.documents else 0
 

@@ -18,6 +18,7 @@ from config import Settings, get_settings
 from indexer.backends.factory import IndexSite
 from service.answering import Answerer
 from service.api.routes import admin, ask, console, documents, health, search, source_view, widget
+from service.compute_pool import ComputePool
 from service.index_holder import IndexHolder, IndexUnavailable
 from service.metrics import ServiceMetrics
 from service.question_log import QuestionLog
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.metrics = ServiceMetrics()
     app.state.answerer = Answerer(settings)
+    app.state.compute = ComputePool(settings.compute_threads)
     app.state.question_log = QuestionLog(settings.feedback_db, settings.log_retention_days)
     app.state.index_holder = IndexHolder(None, "still loading")
     # Outermost last: the observer sees every answer (refusals included), CORS headers go on refusals too,
@@ -76,7 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestLimits, settings=settings)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,
-                           allow_methods=["GET", "POST", "DELETE", "PATCH"],
+                           allow_methods=["GET", "POST", "PATCH", "DELETE"],
                            allow_headers=["Content-Type", "X-API-Key", "X-Request-ID", "Authorization"])
 
     @app.exception_handler(IndexUnavailable)

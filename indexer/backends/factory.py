@@ -13,6 +13,14 @@ from pathlib import Path
 from config import Settings
 from indexer.backends import versions
 from indexer.backends.base import BackendUnavailable, IndexBackend
+from indexer.backends.catalog import (
+    CORRECTABLE,
+    add_linked,
+    add_to_index,
+    build_index,
+    correct_document,
+    linked_for_build,
+)
 from indexer.backends.document_store import DocumentStore, StoreError
 from indexer.backends.local import LocalIndex
 from indexer.backends.local_store import read_manifest
@@ -20,15 +28,17 @@ from indexer.backends.writer import IndexWriter, RebuildReport, WriterBusy
 from indexer.ingest.isolation import ingest_isolated
 from indexer.ingest.loaders import SUPPORTED_SUFFIXES, ParseLimits
 from indexer.ingest.pipeline import ingest
+from indexer.ingest.record_fields import validate_field
 from indexer.records import IngestResult
 from indexer.retrieval.reranker import CrossEncoderReranker, RerankerLoadError
 from models.encoder import Encoder, load_encoder
 from models.manifest import ModelFolderError
 
 __all__ = [
-    "SUPPORTED_SUFFIXES", "BackendUnavailable", "IndexBackend", "IndexSite", "StoreError", "WriterBusy",
-    "encoder_from_settings", "ingest_files", "new_backend", "open_backend", "parse_limits",
-    "reranker_from_settings", "where",
+    "CORRECTABLE", "SUPPORTED_SUFFIXES", "BackendUnavailable", "IndexBackend", "IndexSite", "StoreError",
+    "WriterBusy", "add_linked", "add_to_index", "build_index", "correct_document", "encoder_from_settings",
+    "ingest_files", "new_backend", "open_backend", "parse_limits", "reranker_from_settings", "validate_field",
+    "where",
 ]
 
 
@@ -89,18 +99,24 @@ def ingest_files(
     *,
     isolated: bool = False,
     names: Mapping[str, str] | None = None,
+    visibility: list[str] | None = None,
 ) -> IngestResult:
     """Files → documents and clause chunks with the configured chunk sizes and parse limits; one error per bad file.
 
     ``isolated`` parses each file in a worker process limited to ``parse_memory_bytes`` and
     ``parse_timeout_s`` (what the service does with uploads); ``names`` gives the name each
-    path's documents carry as their source.
+    path's documents carry as their source; ``visibility`` (groups) applies to every document read
+    (lifecycle fields come from the text).
     """
     limits = parse_limits(settings, max_bytes)
     sizes = {"max_chars": settings.chunk_max_chars, "min_chars": settings.chunk_min_chars}
     if isolated:
-        return ingest_isolated(paths, memory_bytes=settings.parse_memory_bytes, limits=limits, names=names, **sizes)
-    return ingest(paths, limits=limits, names=names, **sizes)
+        result = ingest_isolated(paths, memory_bytes=settings.parse_memory_bytes, limits=limits, names=names, **sizes)
+    else:
+        result = ingest(paths, limits=limits, names=names, **sizes)
+    for document in result.documents if visibility else ():
+        document.visibility = list(visibility)
+    return result
 
 
 class IndexSite:
@@ -162,7 +178,8 @@ class IndexSite:
 
     def rebuild(self, show_progress: bool = False) -> RebuildReport:
         """Recreate the index from the document store (writer lock held)."""
-        return self.writer.rebuild(self.new(), self.published_seq(), show_progress)
+        return self.writer.rebuild(self.new(), self.published_seq(), show_progress,
+                                   prepare=partial(linked_for_build, index_dir=self.index_dir))
 
     def rollback(self) -> tuple[str, str]:
         """Serve the previous intact version again; store events after it are voided (writer lock held)."""

@@ -127,7 +127,8 @@ class IndexWriter:
         with self._voided_on_failure(event.seq):
             backend.update_documents(documents, store_seq=event.seq)
 
-    def rebuild(self, backend: IndexBackend, published_seq: int | None, show_progress: bool = False) -> RebuildReport:
+    def rebuild(self, backend: IndexBackend, published_seq: int | None, show_progress: bool = False,
+                prepare: Callable[[list[Document]], list[Document]] | None = None) -> RebuildReport:
         """Re-ingest the store's originals in their journal order into ``backend`` (a new, empty one)."""
         self.reconcile(published_seq)
         plan = self.store.plan()
@@ -164,6 +165,8 @@ class IndexWriter:
         chunks = [c for _, doc_chunks in state.values() for c in doc_chunks]
         if not documents:
             raise StoreError(f"{self.store.root}: the store's history leaves no documents; nothing to rebuild")
+        if prepare is not None:  # e.g. lifecycle links and administrators' corrections, as a build applies them
+            documents = prepare(documents)
         backend.build(documents, chunks, show_progress=show_progress, store_seq=self.store.head())
         return RebuildReport(len(documents), len(chunks), originals, errors)
 

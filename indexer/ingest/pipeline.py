@@ -8,7 +8,9 @@ from dataclasses import replace
 from pathlib import Path
 
 from indexer.ingest.clause_splitter import chunk_document, resolve_sizes
+from indexer.ingest.lifecycle import extract_lifecycle
 from indexer.ingest.loaders import LoadError, ParseLimits, load_sources
+from indexer.ingest.record_fields import apply_record_fields
 from indexer.ingest.segmenter import segment
 from indexer.records import Chunk, IngestResult, SourceText
 
@@ -46,12 +48,18 @@ def ingest(
 
 
 def ingest_source(source: SourceText, max_chars: int, min_chars: int, taken: set[str]) -> IngestResult:
-    """Documents and chunks of one loaded source, its doc ids made unique against (and added to) `taken`."""
+    """Documents and chunks of one loaded source, its doc ids made unique against (and added to) `taken`.
+
+    Each document's lifecycle is read from its text; a JSONL record may state ``visibility`` and
+    lifecycle fields itself (a malformed one makes the record an error).
+    """
     claimed: list[str] = []
     try:
         documents = segment(source)
         chunks: list[Chunk] = []
         for document in documents:
+            extract_lifecycle(document)
+            apply_record_fields(document, source.metadata if source.fmt == "jsonl" else {})
             document.doc_id = unique_id(document.doc_id, taken)
             claimed.append(document.doc_id)
             chunks.extend(chunk_document(document, max_chars, min_chars))
