@@ -91,7 +91,7 @@ def test_build_if_missing_rebuilds_an_index_of_another_encoder(cli_index):
     manifest["encoder"] = "onnx-int8:0000000000000000"  # as if the model folder had been rebuilt since
     manifest_path.write_text(json.dumps(manifest))
     rebuilt = _run("-q", "build", str(GAZETTE), "--index", str(cli_index), "--if-missing")
-    assert rebuilt.returncode == 0 and "built: 7 documents" in rebuilt.stderr
+    assert rebuilt.returncode == 0 and "was built with encoder" in rebuilt.stderr and "built" in rebuilt.stderr
     assert json.loads((cli_index.resolve() / "manifest.json").read_text())["encoder"] != manifest["encoder"]
     kept = _run("build", str(GAZETTE), "--index", str(cli_index), "--if-missing")
     assert kept.returncode == 0 and "nothing to do" in kept.stderr
