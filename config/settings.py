@@ -24,6 +24,12 @@ class Settings(BaseSettings):
     index_dir: Path = PROJECT_ROOT / "var" / "index"
     model_dir: Path = PROJECT_ROOT / "models" / "e5-small"
     embedding_cache_dir: Path = PROJECT_ROOT / "var" / "embedding-cache"
+    store_dir: Path = PROJECT_ROOT / "var" / "store"  # every ingested original, for `python -m indexer rebuild`
+
+    # index versions and writers
+    index_keep_versions: int = Field(default=3, ge=1)  # published versions kept for rollback
+    index_poll_seconds: float = Field(default=1.0, gt=0)  # how often the service looks for a newer index
+    writer_lock_timeout_s: float = Field(default=300.0, gt=0)  # how long a writer waits for another one
 
     # index backend
     index_backend: Literal["local", "milvus"] = "local"
@@ -69,6 +75,7 @@ class Settings(BaseSettings):
     admin_api_key: SecretStr = SecretStr("")  # read with .get_secret_value(); never printed or logged
     max_upload_bytes: int = Field(20 * 1024 * 1024, ge=1)  # one upload request, all its files together
     max_json_bytes: int = Field(1024 * 1024, ge=1)  # the body of any other request
+    compute_threads: int = Field(0, ge=0)  # threads running searches and answers; 0 = one per CPU core
 
     # policy lifecycle: documents not in force are hidden, ranked last, or shown like the others
     lifecycle_policy: Literal["hide", "demote", "show"] = "hide"
