@@ -35,7 +35,8 @@ class Settings(BaseSettings):
     chunk_min_chars: int = 40
 
     # retrieval
-    fusion: Literal["rrf", "score"] = "rrf"
+    fusion: Literal["learned", "rrf", "score"] = "learned"
+    fusion_model: Path | None = None  # default: the fitted indexer/data/fusion.json
     bm25_weight: float = 1.0
     dense_weight: float = 1.0
     rrf_k: int = 5

@@ -21,6 +21,7 @@ from indexer.retrieval.bm25_index import BM25Index, BM25Params
 from indexer.retrieval.confidence import ConfidenceModel
 from indexer.retrieval.dense_index import DenseIndex
 from indexer.retrieval.embedding_cache import EmbeddingCache
+from indexer.retrieval.learned_fusion import LinearRanker
 from indexer.retrieval.metadata_router import MetadataRouter
 from indexer.retrieval.passage_text import bm25_text, dense_text
 from indexer.retrieval.retriever import Retriever
@@ -200,6 +201,7 @@ class LocalIndex:
                 reranker=self.reranker,
                 router=MetadataRouter(list(self.documents.values()), self.chunks, self.tokenizer),
                 answer_type_boost=s.answer_type_boost,
+                ranker=LinearRanker.load(s.fusion_model) if s.fusion == "learned" else None,
             )
         return self._retriever
 

@@ -12,6 +12,8 @@ from indexer.retrieval.bm25_index import BM25Index
 from indexer.retrieval.confidence import ConfidenceModel, extract_features
 from indexer.retrieval.dense_index import DenseIndex
 from indexer.retrieval.fusion import normalized_score_fusion, reciprocal_rank_fusion
+from indexer.retrieval.fusion_features import ChunkText, pool_features
+from indexer.retrieval.learned_fusion import LinearRanker
 from indexer.retrieval.metadata_router import Route
 from indexer.text.question_intent import carries
 from indexer.text.tokenizer import ChineseTokenizer, stopwords
@@ -38,6 +40,7 @@ class Retriever:
         reranker=None,
         router=None,
         answer_type_boost: float = 0.0,
+        ranker: LinearRanker | None = None,
     ) -> None:
         self.chunks = chunks
         self.bm25 = bm25
@@ -52,6 +55,10 @@ class Retriever:
         self.reranker = reranker
         self.router = router
         self.answer_type_boost = answer_type_boost
+        if fusion == "learned" and ranker is None:
+            raise ValueError("fusion 'learned' needs a fusion model (FUSION_MODEL)")
+        self.ranker = ranker
+        self.texts = ChunkText(chunks)
 
     def _mask(self, filters: SearchFilters | None) -> np.ndarray | None:
         if filters is None or filters.is_empty():
@@ -84,18 +91,14 @@ class Retriever:
         if not self.chunks:
             return SearchResult(query.text, mode, [], False, 0.0)
         mask = self._mask(filters)
-        bm25_all = self.bm25.scores(query.tokens)
-        bm25_top = _top(bm25_all, self.candidate_k, mask)
-        lexical = {row: s for row, s in bm25_top.items() if s > 0}
-        query_vec = None if mode == "bm25" else self.embed(query)
-        dense_top = {} if query_vec is None else self._dense_scores(query_vec, mask)
+        bm25_all, lexical, dense_top, query_vec = self.lists(query, mask, dense=mode != "bm25")
 
         if mode == "bm25":
             # The lexical list alone: the encoder never runs, and confidence reads this ranking.
             fused, route = lexical, None
             context_scores = lexical
         else:
-            hybrid, route = self._hybrid(query, lexical, dense_top, weights or self.weights, mask)
+            hybrid, route = self._hybrid(query, (bm25_all, lexical, dense_top, query_vec), weights, mask)
             fused = dense_top if mode == "dense" else hybrid
             # Confidence looks at the hybrid ranking in both dense modes, so it means the same.
             context_scores = hybrid
@@ -120,22 +123,53 @@ class Retriever:
         routed = route.kind if route is not None and mode == "hybrid" else None
         return SearchResult(query.text, mode, hits, confident, probability, features, routed)
 
+    def lists(
+        self, query: Query, mask: np.ndarray | None = None, dense: bool = True
+    ) -> tuple[np.ndarray, dict[int, float], dict[int, float], np.ndarray | None]:
+        """All BM25 scores, the BM25 candidates (score > 0), the dense candidates, the query vector."""
+        bm25_all = self.bm25.scores(query.tokens)
+        bm25_top = _top(bm25_all, self.candidate_k, mask)
+        lexical = {row: s for row, s in bm25_top.items() if s > 0}
+        query_vec = self.embed(query) if dense else None
+        dense_top = {} if query_vec is None else self._dense_scores(query_vec, mask)
+        return bm25_all, lexical, dense_top, query_vec
+
+    def pool(
+        self, query: Query, bm25_all: np.ndarray, lexical: dict[int, float], dense_top: dict[int, float],
+        query_vec: np.ndarray,
+    ) -> tuple[list[int], np.ndarray]:
+        """The learned fusion's candidate rows and their features (``fusion_features``)."""
+        vectors = self.dense.vectors
+        return pool_features(
+            query, _ranked(lexical), bm25_all, _ranked(dense_top),
+            lambda rows: vectors[np.asarray(rows, dtype=np.int64)] @ query_vec, self.bm25, self.texts,
+        )
+
     def _hybrid(
         self,
         query: Query,
-        bm25_top: dict[int, float],
-        dense_top: dict[int, float],
-        weights: tuple[float, float],
+        lists: tuple[np.ndarray, dict[int, float], dict[int, float], np.ndarray | None],
+        weights: tuple[float, float] | None,
         mask: np.ndarray | None,
     ) -> tuple[dict[int, float], Route | None]:
-        """Fused scores (with the answer-type prior; a routed clause scored first) and the route."""
-        lexical = bm25_top
-        if self.fusion == "rrf":
-            fused = reciprocal_rank_fusion([_ranked(lexical), _ranked(dense_top)], weights, self.rrf_k)
-        else:
+        """Fused scores (a routed clause scored first) and the route.
+
+        ``learned`` ranks the candidate pool with the fusion model and keeps RRF order below it;
+        explicit ``weights`` (a request's own) always mean weighted RRF or score fusion.
+        """
+        bm25_all, lexical, dense_top, query_vec = lists
+        rule = self.fusion if weights is None or self.fusion != "learned" else "rrf"
+        weights = weights or self.weights
+        if rule == "score":
             fused = normalized_score_fusion([lexical, dense_top], weights)
+        else:
+            fused = reciprocal_rank_fusion([_ranked(lexical), _ranked(dense_top)], weights, self.rrf_k)
+        if rule == "learned" and self.ranker is not None and query_vec is not None:
+            rows, features = self.pool(query, bm25_all, lexical, dense_top, query_vec)
+            fused = self.ranker.fuse(rows, features, fused)
         intent = query.intent
-        if self.answer_type_boost > 0 and intent in (Intent.NUMBER, Intent.DATE, Intent.DEPARTMENT):
+        if rule != "learned" and self.answer_type_boost > 0 and intent in (Intent.NUMBER, Intent.DATE,
+                                                                            Intent.DEPARTMENT):
             bonus = self.answer_type_boost * max(fused.values(), default=0.0)
             for row in fused:
                 if carries(intent, self.chunks[row].text):
