@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import asdict, dataclass, field
+from datetime import date as _date
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -25,9 +26,31 @@ class SourceText:
     metadata: dict[str, Any] = field(default_factory=dict)
 
 
+class Status(StrEnum):
+    """Where a document stands in its lifecycle."""
+
+    IN_FORCE = "现行有效"
+    REVISED = "已修订"
+    REPEALED = "已废止"
+    EXPIRED = "已失效"
+    PENDING = "尚未施行"
+
+
+ENDED_STATUSES = frozenset({Status.REVISED, Status.REPEALED, Status.EXPIRED})
+LifecyclePolicy = Literal["hide", "demote", "show"]
+LIFECYCLE_POLICIES: tuple[str, ...] = ("hide", "demote", "show")
+
+
 @dataclass
 class Document:
-    """One official document (or a non-document section such as a 大事记)."""
+    """One official document (or a non-document section such as a 大事记).
+
+    Lifecycle: ``status`` is the recorded status, ``effective_from``/``effective_to`` the
+    first and last day in force (ISO dates, ``""`` = open), ``supersedes``/``superseded_by``
+    the 文号 (or doc ids when there is none) of the documents it repeals or revises and of
+    those that repeal or revise it. Use ``status_on`` for the status on a given day.
+    Access: ``visibility`` lists the groups that may read it; empty = everyone.
+    """
 
     doc_id: str
     title: str
@@ -38,9 +61,52 @@ class Document:
     date: str = ""
     kind: str = "document"
     metadata: dict[str, Any] = field(default_factory=dict)
+    status: str = Status.IN_FORCE.value
+    effective_from: str = ""
+    effective_to: str = ""
+    supersedes: list[str] = field(default_factory=list)
+    superseded_by: list[str] = field(default_factory=list)
+    visibility: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Document:
+        """Also reads records written before the lifecycle and access fields existed."""
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+
+    @property
+    def reference(self) -> str:
+        """How other documents refer to this one: its 文号, else its id."""
+        return self.doc_number or self.doc_id
+
+
+def today_iso() -> str:
+    return _date.today().isoformat()
+
+
+def status_on(doc: Document, day: str | None = None) -> Status:
+    """The document's status on ``day`` (ISO date; default today), from its dates and recorded status.
+
+    Before ``effective_from`` it is 尚未施行; after ``effective_to`` it has ended (with its recorded
+    ended status, else 已失效); a recorded ended status without an end date counts as ended on
+    every day (set ``effective_to`` to make ``as_of`` exact).
+    """
+    day = day or today_iso()
+    recorded = Status(doc.status) if doc.status in Status._value2member_map_ else Status.IN_FORCE
+    if doc.effective_from and day < doc.effective_from:
+        return Status.PENDING
+    if doc.effective_to and day > doc.effective_to:
+        return recorded if recorded in ENDED_STATUSES else Status.EXPIRED
+    if recorded in ENDED_STATUSES and not doc.effective_to:
+        return recorded
+    return Status.IN_FORCE
+
+
+def readable_by(doc: Document, groups: frozenset[str] | None) -> bool:
+    """Whether a caller in ``groups`` may read ``doc`` (``None`` = a trusted caller that reads everything)."""
+    return groups is None or not doc.visibility or not groups.isdisjoint(doc.visibility)
 
 
 @dataclass
@@ -68,18 +134,65 @@ class Chunk:
 
 @dataclass(frozen=True)
 class SearchFilters:
-    """Restrict a search; every given field must match (dates are ISO ``YYYY-MM-DD``)."""
+    """Restrict a search; every given field must match (dates are ISO ``YYYY-MM-DD``).
+
+    Access and lifecycle (every backend applies these BEFORE ranking: a document they
+    exclude is not a candidate, so no score, count or confidence depends on it):
+
+    - ``groups``: the caller's groups. ``None`` = a trusted caller (CLI, evaluation) that
+      reads everything; a set (empty for an anonymous caller) = only documents whose
+      ``visibility`` is empty or shares a group (``readable_by``).
+    - ``lifecycle``: ``hide`` = only documents in force (``status_on(doc, as_of or today)``);
+      ``demote`` = all, those not in force ranked after those in force; ``show`` = all.
+    - ``as_of``: the day the lifecycle is judged on (default today); given, it means
+      "what applied on that day", so ``show`` then acts as ``hide``.
+
+    ``admits`` is the access + lifecycle predicate for one document and ``accepts_document``
+    adds the metadata filters; a backend may compute the admitted set once per ``access_key``
+    and cache it.
+    """
 
     doc_id: str | None = None
     doc_number: str | None = None
     issuer: str | None = None
     date_from: str | None = None
     date_to: str | None = None
+    groups: frozenset[str] | None = None
+    lifecycle: LifecyclePolicy = "show"
+    as_of: str | None = None
 
     def is_empty(self) -> bool:
-        return not any(asdict(self).values())
+        """No metadata restriction (doc_id, 文号, issuer, dates); access and lifecycle aside."""
+        return not any((self.doc_id, self.doc_number, self.issuer, self.date_from, self.date_to))
 
-    def accepts(self, chunk: Chunk) -> bool:
+    @property
+    def effective_lifecycle(self) -> LifecyclePolicy:
+        return "hide" if self.as_of and self.lifecycle == "show" else self.lifecycle
+
+    def restricts_documents(self) -> bool:
+        """Whether access or lifecycle can exclude documents (not just reorder them)."""
+        return self.groups is not None or self.effective_lifecycle == "hide"
+
+    def in_force(self, doc: Document) -> bool:
+        return status_on(doc, self.as_of) == Status.IN_FORCE
+
+    def admits(self, doc: Document) -> bool:
+        """Access and lifecycle (``hide``) for one document: whether its chunks may be candidates at all."""
+        if not readable_by(doc, self.groups):
+            return False
+        return self.effective_lifecycle != "hide" or self.in_force(doc)
+
+    def accepts_document(self, doc: Document) -> bool:
+        """``admits`` and the metadata filters together."""
+        return self.admits(doc) and (self.is_empty() or self.accepts(doc))
+
+    def access_key(self) -> tuple:
+        """Everything that decides which documents are candidates (for caching a readable set)."""
+        day = self.as_of or today_iso()
+        return (self.groups, self.effective_lifecycle, day if self.effective_lifecycle != "show" else None)
+
+    def accepts(self, chunk: Chunk | Document) -> bool:
+        """The metadata filters (doc_id, 文号, issuer, dates) for a chunk or a document."""
         if self.doc_id and chunk.doc_id != self.doc_id:
             return False
         if self.doc_number and chunk.doc_number != self.doc_number:

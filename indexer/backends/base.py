@@ -51,7 +51,13 @@ class IndexBackend(Protocol):
         filters: SearchFilters | None = None,
         weights: tuple[float, float] | None = None,
     ) -> SearchResult:
-        """Ranked chunks; ``weights`` overrides (bm25, dense) fusion weights. A string is analysed first."""
+        """Ranked chunks; ``weights`` overrides (bm25, dense) fusion weights. A string is analysed first.
+
+        ``filters`` carries access (``groups``) and lifecycle (``lifecycle``, ``as_of``) too; a backend
+        applies them before ranking: chunks of documents that ``filters.admits`` rejects are not
+        candidates (no score, count, confidence or routing may depend on them), and with
+        ``lifecycle="demote"`` chunks of documents not in force rank after all others.
+        """
 
     def embed_query(self, query: Query) -> np.ndarray:
         """The query's vector (kept on the record, so a request encodes at most once)."""
@@ -90,6 +96,12 @@ class IndexBackend(Protocol):
 
     def remove(self, doc_ids: list[str]) -> list[str]:
         """Delete documents; returns the ids that were present."""
+
+    def update_documents(self, documents: list[Document]) -> None:
+        """Replace the metadata (lifecycle, visibility, ...) of indexed documents; their chunks stay.
+
+        Unknown doc_ids raise ``KeyError``. Used for lifecycle links and admin corrections.
+        """
 
     def begin_update(self) -> IndexBackend:
         """The backend to apply one update to while this one keeps serving; serve it once the update returns."""

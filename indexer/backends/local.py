@@ -16,6 +16,7 @@ import numpy as np
 from config import Settings
 from indexer.backends import local_store as index_store
 from indexer.backends.local_store import IndexLoadError, IndexManifest
+from indexer.backends.local_views import AccessViews
 from indexer.records import Chunk, Document, Query, SearchFilters, SearchResult
 from indexer.retrieval.bm25_index import BM25Index, BM25Params
 from indexer.retrieval.confidence import ConfidenceModel
@@ -57,6 +58,7 @@ class LocalIndex:
         self.manifest: IndexManifest | None = None
         self._rows_by_id: dict[str, int] = {}
         self._retriever: Retriever | None = None
+        self._views = AccessViews(self.documents, self.chunks, lambda: self.retriever)
 
     # ---- loading ----------------------------------------------------------------
     @classmethod
@@ -71,7 +73,7 @@ class LocalIndex:
         index = cls(index_dir, settings, encoder, reranker)
         try:
             index.documents = {
-                d["doc_id"]: Document(**d) for d in map(json.loads, _lines(folder / "documents.jsonl"))
+                d["doc_id"]: Document.from_dict(d) for d in map(json.loads, _lines(folder / "documents.jsonl"))
             }
             index.chunks = [Chunk.from_dict(json.loads(line)) for line in _lines(folder / "chunks.jsonl")]
             index.user_terms = json.loads((folder / "user_terms.json").read_text())
@@ -112,6 +114,15 @@ class LocalIndex:
         self._append(documents, chunks, show_progress)
         self._save(time.perf_counter() - started)
 
+    def update_documents(self, documents: list[Document]) -> None:
+        unknown = [d.doc_id for d in documents if d.doc_id not in self.documents]
+        if unknown:
+            raise KeyError(f"no such documents: {unknown[:5]}")
+        started = time.perf_counter()
+        self.documents.update({d.doc_id: d for d in documents})
+        self._reindex_rows()
+        self._save(time.perf_counter() - started)
+
     def remove(self, doc_ids: list[str]) -> list[str]:
         present = [d for d in doc_ids if d in self.documents]
         if present:
@@ -130,7 +141,8 @@ class LocalIndex:
     ) -> SearchResult:
         if isinstance(query, str):
             query = self.analyzer.analyse(query)
-        return self.retriever.search(query, top_k, mode, filters, weights)
+        retriever, demoted = self._views.resolve(filters)
+        return retriever.search(query, top_k, mode, filters, weights, demoted)
 
     def embed_query(self, query: Query) -> np.ndarray:
         return self.retriever.embed(query)
@@ -181,12 +193,14 @@ class LocalIndex:
         clone.dense = DenseIndex(self.dense.vectors.copy(), self.settings.hnsw_threshold)
         clone._rows_by_id = dict(self._rows_by_id)
         clone._retriever = None
+        clone._reset_views()
         return clone
 
     def with_reranker(self, reranker) -> LocalIndex:
         """A view of this index (same data) whose searches go through ``reranker``."""
         view = copy.copy(self)
         view.reranker, view._retriever = reranker, None
+        view._reset_views()
         return view
 
     @property
@@ -259,6 +273,10 @@ class LocalIndex:
     def _reindex_rows(self) -> None:
         self._rows_by_id = {c.chunk_id: i for i, c in enumerate(self.chunks)}
         self._retriever = None
+        self._reset_views()
+
+    def _reset_views(self) -> None:
+        self._views = AccessViews(self.documents, self.chunks, lambda: self.retriever)
 
     def fingerprint(self) -> str:
         by_doc: dict[str, list[Chunk]] = {}

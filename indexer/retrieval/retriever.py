@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import Sequence
 
 import numpy as np
 
-from indexer.records import Chunk, Hit, Intent, Query, SearchFilters, SearchResult
+from indexer.records import Chunk, Document, Hit, Intent, Query, SearchFilters, SearchResult
 from indexer.retrieval.bm25_index import BM25Index
 from indexer.retrieval.confidence import ConfidenceModel, extract_features
 from indexer.retrieval.dense_index import DenseIndex
 from indexer.retrieval.fusion import normalized_score_fusion, reciprocal_rank_fusion
 from indexer.retrieval.fusion_features import ChunkText, pool_features
 from indexer.retrieval.learned_fusion import LinearRanker
-from indexer.retrieval.metadata_router import Route
+from indexer.retrieval.metadata_router import MetadataRouter, Route
 from indexer.text.question_intent import carries
 from indexer.text.tokenizer import ChineseTokenizer, stopwords
 
@@ -60,6 +61,23 @@ class Retriever:
         self.ranker = ranker
         self.texts = ChunkText(chunks)
 
+    def subset(self, rows: Sequence[int], documents: Sequence[Document]) -> Retriever:
+        """The same retriever over some rows only, as if the other chunks were never indexed.
+
+        BM25 statistics (idf, average length), the dense candidates, confidence and metadata
+        routing are all computed over the subset, so nothing about the left-out chunks can
+        show in what it returns. ``documents`` are the documents of those rows.
+        """
+        rows = np.asarray(rows, dtype=np.int64)
+        chunks = [self.chunks[r] for r in rows]
+        bm25 = BM25Index(self.bm25.vocab, self.bm25.tf[rows], self.bm25.params)
+        dense = DenseIndex(self.dense.vectors[rows], hnsw_threshold=len(rows) + 1)  # exact search
+        router = MetadataRouter(documents, chunks, self.tokenizer) if self.router is not None else None
+        view = copy.copy(self)
+        view.chunks, view.bm25, view.dense, view.router = chunks, bm25, dense, router
+        view.texts = ChunkText(chunks)
+        return view
+
     def _mask(self, filters: SearchFilters | None) -> np.ndarray | None:
         if filters is None or filters.is_empty():
             return None
@@ -85,7 +103,9 @@ class Retriever:
         mode: str = "hybrid",
         filters: SearchFilters | None = None,
         weights: tuple[float, float] | None = None,
+        demoted: np.ndarray | None = None,
     ) -> SearchResult:
+        """``demoted`` (a flag per row) ranks the flagged rows after all others (lifecycle ``demote``)."""
         if mode not in SEARCH_MODES:
             raise ValueError(f"unknown mode {mode!r}; expected one of {', '.join(SEARCH_MODES)}")
         if not self.chunks:
@@ -103,6 +123,8 @@ class Retriever:
             # Confidence looks at the hybrid ranking in both dense modes, so it means the same.
             context_scores = hybrid
         ranked = _ranked(fused)
+        if demoted is not None:
+            ranked = [r for r in ranked if not demoted[r]] + [r for r in ranked if demoted[r]]
         depth = max(top_k, self.reranker.depth if self.reranker else 0)
         hits = [
             Hit(self.chunks[r], float(fused[r]), float(bm25_all[r]),
