@@ -91,6 +91,10 @@ def build_parser() -> argparse.ArgumentParser:
                     help="candidate-feature cache (default %(default)s)")
     cv.add_argument("--write-model", type=Path, metavar="FILE", help="fit the learned fusion on all sets and write it")
     cv.add_argument("--out", type=Path, default=PROJECT_ROOT / "reports" / "crossval", metavar="DIR")
+    cv.add_argument("--answers", action="store_true",
+                    help="also calibrate abstention (confidence and answer support) with synthetic unanswerables")
+    cv.add_argument("--max-false-flags", type=float, default=0.04,
+                    help="--answers: largest share of answerable questions flagged on the training folds")
     cv.add_argument("--quiet", action="store_true", help="no progress bars")
     cv.set_defaults(handler=_crossval)
     return parser
@@ -225,10 +229,21 @@ def _crossval(args: argparse.Namespace) -> int:
             raise RunError(f"{path}: no such file")
     questions = runner.load_gold(args.gold)
     target = runner.open_local(args.index or settings.index_dir, settings, ["hybrid"])
+    answers = None
     try:
-        sets = [candidates.gold_pools(target.index, questions, candidates.read_folds(args.folds), args.cache,
+        folds = candidates.read_folds(args.folds)
+        sets = [candidates.gold_pools(target.index, questions, folds, args.cache,
                                       name="gazette" if args.gold == DEFAULT_GOLD else args.gold.stem)]
-    except ValueError as exc:
+        if args.answers:
+            from evaluation import answer_crossval
+            from service.answering import Answerer
+
+            records = answer_crossval.collect(target.index, questions, folds, settings, args.cache)
+            records = answer_crossval.reverify(records, Answerer(settings).composer(target.index))
+            answers = answer_crossval.held_out(records, args.max_false_flags)
+            answers["shipped"] = dict(zip(("t_conf", "t_support"), map(float, answer_crossval.fit_thresholds(
+                records, args.max_false_flags)), strict=True))
+    except (ValueError, KeyError) as exc:
         raise RunError(f"{args.folds}: {exc}") from None
     finally:
         target.close()
@@ -247,9 +262,15 @@ def _crossval(args: argparse.Namespace) -> int:
             beir_target.close()
     report = crossval.run(sets, progress=lambda rule: None if args.quiet else print(f"fitting {rule} ...",
                                                                                        file=sys.stderr))
+    if answers is not None:
+        report["answers (held-out)"] = answers
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "crossval.json").write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
     text = crossval.markdown(report)
+    if answers is not None:
+        text += "\n\nanswers, held-out folds:\n\n" + "\n".join(
+            f"- {k}: {v:.3f}" for k, v in answers.items() if isinstance(v, float))
+        text += f"\n- thresholds per fold: {answers['fitted']}\n- fitted on all: {answers['shipped']}"
     (args.out / "crossval.md").write_text(text + "\n", encoding="utf-8")
     print(text)
     if args.write_model is not None:

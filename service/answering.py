@@ -11,7 +11,7 @@ import numpy as np
 from config import Settings
 from indexer.backends.base import IndexBackend
 from indexer.records import SearchFilters
-from service.answer_composer import Answer, AnswerComposer
+from service.answer_composer import Answer, AnswerComposer, ComposerWeights
 from service.llm_answerer import LLMAnswerer
 
 log = logging.getLogger(__name__)
@@ -51,19 +51,20 @@ class Answerer:
         self._memo = _VectorMemo()
         self.llm = LLMAnswerer(settings) if settings.llm_base_url else None
 
-    def _composer(self, index: IndexBackend) -> AnswerComposer:
+    def composer(self, index: IndexBackend, weights: ComposerWeights | None = None) -> AnswerComposer:
         return AnswerComposer(
             index.analyzer,
             index.term_weights,
             lambda texts: self._memo.get_many(texts, index.embed_sentences),
             index.embed_query,
+            weights or ComposerWeights(),
         )
 
     def answer(self, index: IndexBackend, question: str, top_k: int, filters: SearchFilters | None) -> Answer:
         query = index.analyzer.analyse(question)
         result = index.search(query, top_k=max(top_k, 5), mode="hybrid", filters=filters)
         hits = result.hits[:top_k]
-        composer = self._composer(index)
+        composer = self.composer(index)
         extractive = composer.compose(query, hits, result.confident, result.route_kind)
         if self.llm is None or not result.confident:
             return extractive

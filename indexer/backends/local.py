@@ -7,6 +7,7 @@ import hashlib
 import json
 import logging
 import time
+from collections.abc import Iterable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from indexer.retrieval.metadata_router import MetadataRouter
 from indexer.retrieval.passage_text import bm25_text, dense_text
 from indexer.retrieval.retriever import Retriever
 from indexer.text.analyzer import TextAnalyzer
+from indexer.text.regions import home_region
 from indexer.text.tokenizer import ChineseTokenizer, extract_user_terms
 
 log = logging.getLogger(__name__)
@@ -83,7 +85,7 @@ class LocalIndex:
             raise IndexLoadError(f"{index_dir} is damaged ({exc}); rebuild the index") from None
         if not (len(index.chunks) == index.bm25.n_docs == index.dense.n_vectors == manifest.chunk_count):
             raise IndexLoadError(f"{index_dir} is inconsistent (row counts differ); rebuild the index")
-        index.tokenizer = ChineseTokenizer(index.user_terms)
+        index.tokenizer = _tokenizer(index.user_terms, index.documents.values())
         index.analyzer = TextAnalyzer(index.tokenizer)
         index.manifest = manifest
         index._reindex_rows()
@@ -95,7 +97,7 @@ class LocalIndex:
         self.documents = {}
         self.chunks = []
         self.user_terms = extract_user_terms(d.text for d in documents)
-        self.tokenizer = ChineseTokenizer(self.user_terms)
+        self.tokenizer = _tokenizer(self.user_terms, documents)
         self.analyzer = TextAnalyzer(self.tokenizer)
         self.bm25 = BM25Index.build([], BM25Params())
         self.dense = DenseIndex(np.zeros((0, self.encoder.dim), dtype=np.float32), self.settings.hnsw_threshold)
@@ -109,7 +111,7 @@ class LocalIndex:
         new_terms = set(extract_user_terms(d.text for d in documents)) - set(self.user_terms)
         if new_terms:
             self.user_terms = sorted(set(self.user_terms) | new_terms)
-            self.tokenizer = ChineseTokenizer(self.user_terms)
+            self.tokenizer = _tokenizer(self.user_terms, [*self.documents.values(), *documents])
             self.analyzer = TextAnalyzer(self.tokenizer)
         self._append(documents, chunks, show_progress)
         self._save(time.perf_counter() - started)
@@ -318,6 +320,11 @@ class LocalIndex:
             index_store.discard(version)
             raise
         self.manifest = manifest
+
+
+def _tokenizer(user_terms: list[str], documents: Iterable[Document]) -> ChineseTokenizer:
+    """The index's tokenizer: its corpus dictionary, and its home province when it has one."""
+    return ChineseTokenizer(user_terms, home_region(f"{d.title} {d.issuer}" for d in documents))
 
 
 def _lines(path: Path) -> list[str]:

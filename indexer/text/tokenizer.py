@@ -20,6 +20,7 @@ import jieba
 
 from indexer.text.normal_form import to_index_form
 from indexer.text.patterns import DEPARTMENT, DOC_NUMBER
+from indexer.text.regions import HOME_FORMS
 
 jieba.setLogLevel(logging.WARNING)
 
@@ -74,11 +75,15 @@ def extract_user_terms(texts: Iterable[str], min_count: int = 2) -> list[str]:
 class ChineseTokenizer:
     """Callable text → tokens, identical for documents and queries."""
 
-    def __init__(self, user_terms: Iterable[str] = ()) -> None:
+    def __init__(self, user_terms: Iterable[str] = (), home_region: str | None = None) -> None:
+        """``home_region``: the corpus's own province; 咱们省 / 我省 / 本省 then also mean it."""
         self.user_terms = sorted(set(user_terms))
+        self.home_region = home_region
         self._jieba = jieba.Tokenizer()
         self._jieba.initialize()
         self._abbreviations = abbreviations()
+        if home_region:
+            self._abbreviations = self._abbreviations | {form: (to_index_form(home_region),) for form in HOME_FORMS}
         for term in (*_shipped_terms(), *self.user_terms, *self._abbreviations):
             self._jieba.add_word(to_index_form(term), freq=USER_TERM_FREQ)
         self._stop = stopwords()
