@@ -73,7 +73,8 @@ def reverify(records: list[AskRecord], composer) -> list[AskRecord]:
 
 def collect(index, questions: list[GoldQuestion], folds: dict[str, int], settings, cache_dir: Path
             ) -> list[AskRecord]:
-    digest = hashlib.sha256((CACHE_VERSION + index.fingerprint() + "|".join(f"{q.id}:{q.question}" for q in questions)).encode())
+    key = CACHE_VERSION + index.fingerprint() + "|".join(f"{q.id}:{q.question}" for q in questions)
+    digest = hashlib.sha256(key.encode())
     path = cache_dir / f"answers-{digest.hexdigest()[:16]}.pkl"
     if path.is_file():
         return pickle.loads(path.read_bytes())
