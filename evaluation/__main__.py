@@ -239,10 +239,10 @@ def _crossval(args: argparse.Namespace) -> int:
             from service.answering import Answerer
 
             records = answer_crossval.collect(target.index, questions, folds, settings, args.cache)
-            records = answer_crossval.reverify(records, Answerer(settings).composer(target.index))
-            answers = answer_crossval.held_out(records, args.max_false_flags)
-            answers["shipped"] = dict(zip(("t_conf", "t_support"), map(float, answer_crossval.fit_thresholds(
-                records, args.max_false_flags)), strict=True))
+            answerer = Answerer(settings)
+            by_variant = answer_crossval.variants(records, lambda w: answerer.composer(target.index, w))
+            answers = answer_crossval.held_out(by_variant, args.max_false_flags)
+            answers["shipped"] = answer_crossval.fit(by_variant, None, args.max_false_flags)
     except (ValueError, KeyError) as exc:
         raise RunError(f"{args.folds}: {exc}") from None
     finally:

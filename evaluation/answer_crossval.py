@@ -30,7 +30,7 @@ from evaluation.relevance import contains_answer, is_relevant
 from service.answer_composer import ComposerWeights
 from service.answering import Answerer
 
-CACHE_VERSION = "2"  # bump when what a record holds changes
+CACHE_VERSION = "3"  # bump when what a record holds changes
 SUPPORT_GRID = tuple(round(x, 2) for x in np.arange(0.0, 0.81, 0.02))
 
 
@@ -100,7 +100,17 @@ def flagged(r: AskRecord, t_conf: float, t_support: float) -> bool:
     return r.confidence < t_conf or r.support < t_support
 
 
-def fit_thresholds(train: list[AskRecord], max_false_flags: float) -> tuple[float, float]:
+VARIANTS = tuple((u, h) for u in (0.0, 0.25, 0.5, 1.0) for h in (0.0, 0.5, 1.0))  # (unseen_weight, heading_credit)
+
+
+def variants(records: list[AskRecord], composer_for) -> dict[tuple[float, float], list[AskRecord]]:
+    """The records re-verified under each (unseen_weight, heading_credit) of ``VARIANTS``."""
+    return {v: reverify(records, composer_for(ComposerWeights(unseen_weight=v[0], heading_credit=v[1])))
+            for v in VARIANTS}
+
+
+def fit_thresholds(train: list[AskRecord], max_false_flags: float) -> tuple[tuple[float, float], tuple]:
+    """(t_conf, t_support) flagging the most unanswerable training questions within the false-flag budget."""
     answerable = [r for r in train if r.kind == "answerable"]
     unanswerable = [r for r in train if r.kind != "answerable"]
     levels = sorted({r.confidence for r in train})
@@ -114,17 +124,31 @@ def fit_thresholds(train: list[AskRecord], max_false_flags: float) -> tuple[floa
             caught = np.mean([flagged(r, t_conf, t_support) for r in unanswerable]) if unanswerable else 0.0
             key = (float(caught), -float(false), -t_support)
             if key > best_key:
-                best, best_key = (t_conf, t_support), key
+                best, best_key = (float(t_conf), float(t_support)), key
+    return best, best_key
+
+
+def fit(by_variant: dict, fold: int | None, max_false_flags: float) -> dict:
+    """The variant and thresholds that do best on every fold but ``fold`` (all folds for None)."""
+    best: dict = {}
+    for variant, records in by_variant.items():
+        train = [r for r in records if r.fold != fold]
+        (t_conf, t_support), key = fit_thresholds(train, max_false_flags)
+        if not best or key > best["key"]:
+            best = {"key": key, "unseen_weight": variant[0], "heading_credit": variant[1],
+                    "t_conf": round(t_conf, 4), "t_support": t_support}
+    best.pop("key")
     return best
 
 
-def held_out(records: list[AskRecord], max_false_flags: float = 0.04) -> dict:
+def held_out(by_variant: dict, max_false_flags: float = 0.04) -> dict:
     decisions: list[tuple[AskRecord, bool]] = []
     fitted = []
     for fold in range(5):
-        t_conf, t_support = fit_thresholds([r for r in records if r.fold != fold], max_false_flags)
-        fitted.append({"t_conf": round(float(t_conf), 4), "t_support": float(t_support)})
-        decisions += [(r, flagged(r, t_conf, t_support)) for r in records if r.fold == fold]
+        chosen = fit(by_variant, fold, max_false_flags)
+        fitted.append(chosen)
+        records = by_variant[(chosen["unseen_weight"], chosen["heading_credit"])]
+        decisions += [(r, flagged(r, chosen["t_conf"], chosen["t_support"])) for r in records if r.fold == fold]
     return summarize(decisions) | {"fitted": fitted}
 
 

@@ -59,9 +59,12 @@ class ComposerWeights:
     # Abstain when no sentence of the top passages supports the question this well (share of its
     # idf mass, fact kind required); chosen by `python -m evaluation crossval --answers` on the
     # dev set's held-out folds with synthetic unanswerable questions.
-    min_support: float = 0.0
-    heading_credit: float = 0.5
-    unseen_weight: float = 0.5
+    min_support: float = 0.5
+    heading_credit: float = 1.0
+    unseen_weight: float = 0.0
+    # ... together with the retrieval confidence below which the answer abstains (the search's own
+    # `confident` flag keeps the calibrated model's threshold); fitted in the same run.
+    min_confidence: float = 0.0735
 
 
 _BARE_HEADING = re.compile(
@@ -225,8 +228,10 @@ class AnswerComposer:
         if intent in (Intent.NUMBER, Intent.DATE, Intent.DEPARTMENT) and not any(
             carries(intent, c.sentence.text) for c in chosen
         ):
+            # the best sentence's own passage first (a 大事记 entry dates its events in its first line)
             backfill = next(
-                (c for c in ranked if c.hit_rank < w.intent_backfill_passages and carries(intent, c.sentence.text)
+                (c for c in sorted(ranked, key=lambda c: c.hit_rank != best.hit_rank)
+                 if c.hit_rank < w.intent_backfill_passages and carries(intent, c.sentence.text)
                  and not _overlaps(c, chosen)),
                 None,
             )

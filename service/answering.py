@@ -65,7 +65,8 @@ class Answerer:
         result = index.search(query, top_k=max(top_k, 5), mode="hybrid", filters=filters)
         hits = result.hits[:top_k]
         composer = self.composer(index)
-        extractive = composer.compose(query, hits, result.confident, result.route_kind)
-        if self.llm is None or not result.confident:
+        answerable = result.route_kind is not None or result.confidence >= composer.weights.min_confidence
+        extractive = composer.compose(query, hits, answerable, result.route_kind)
+        if self.llm is None or not extractive.answerable:
             return extractive
         return self.llm.answer(question, hits, fallback=extractive, first_sentence=composer.first_sentence)

@@ -28,3 +28,19 @@ def test_pools_hold_every_list_top_and_a_label_per_row(gazette):
     assert len(gazette.questions) > 100
     for pool in gazette.questions:
         assert len(pool.rows) == len(pool.labels) == len(pool.features) >= 30
+
+
+def test_abstention_on_held_out_folds_with_synthetic_unanswerables(gazette_index, test_settings, tmp_path):
+    from evaluation import answer_crossval
+    from service.answering import Answerer
+
+    questions = read_gold(DEV_SET)
+    records = answer_crossval.collect(gazette_index, questions, read_folds(FOLDS), test_settings, tmp_path)
+    assert sum(r.kind == "synthetic" for r in records) == sum(q.answerable for q in questions)
+    answerer = Answerer(test_settings)
+    by_variant = answer_crossval.variants(records, lambda w: answerer.composer(gazette_index, w))
+    m = answer_crossval.held_out(by_variant)
+    # measured: unanswerable (real + synthetic) flagged 0.87, answerable flagged 0.056, key string 0.87
+    assert m["unanswerable flagged (real+synthetic)"] >= 0.85, m
+    assert m["answerable flagged"] <= 0.07, m
+    assert m["key string (answerable)"] >= 0.85, m
