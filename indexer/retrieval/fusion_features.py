@@ -43,18 +43,26 @@ _FACT_INTENTS = (Intent.NUMBER, Intent.DATE, Intent.DEPARTMENT)
 
 
 class ChunkText:
-    """Normalized text and heading line of chunks, computed on first use and kept."""
+    """Normalized text, heading line and fact carrying of chunks, computed on first use and kept."""
 
     def __init__(self, chunks: Sequence[Chunk]) -> None:
         self.chunks = chunks
         self._body: dict[int, str] = {}
         self._head: dict[int, str] = {}
+        self._carries: dict[tuple[int, Intent], bool] = {}
 
     def body(self, row: int) -> str:
         text = self._body.get(row)
         if text is None:
             text = self._body[row] = to_index_form(self.chunks[row].text)
         return text
+
+    def carries(self, row: int, intent: Intent) -> bool:
+        key = (row, intent)
+        value = self._carries.get(key)
+        if value is None:
+            value = self._carries[key] = carries(intent, self.chunks[row].text)
+        return value
 
     def head(self, row: int) -> str:
         text = self._head.get(row)
@@ -114,10 +122,12 @@ def pool_features(
         cols = [bm25.term_ids[terms[i]] for i in known]
         present = (bm25.tf[rows][:, cols].toarray() > 0).astype(np.float32)
         coverage = present @ weights[known] / total
-    head_cov = np.array([
-        sum(w for t, w in zip(terms, weights, strict=True) if t in texts.head(r)) / total if total > 0 else 0.0
-        for r in rows
-    ], dtype=np.float32)
+    head_cov = np.zeros(n, dtype=np.float32)
+    if total > 0:
+        heads = [texts.head(r) for r in rows]
+        for term, weight in zip(terms, weights, strict=True):
+            head_cov += weight * np.fromiter((term in h for h in heads), dtype=np.float32, count=n)
+        head_cov /= total
 
     runs = _bigrams(query.norm)
     n_bigrams = sum(len(run) for run in runs)
@@ -139,7 +149,7 @@ def pool_features(
             bigram_cov[j] = hits / n_bigrams
             phrase[j] = min(longest, 6) / 6.0
     fact = query.intent in _FACT_INTENTS
-    carry = np.array([float(fact and carries(query.intent, texts.chunks[r].text)) for r in rows], dtype=np.float32)
+    carry = np.array([texts.carries(r, query.intent) for r in rows] if fact else np.zeros(n), dtype=np.float32)
 
     b_margin = (b_top - b_second) / b_top if b_top > 0 else 0.0
     d_margin = min(1.0, max(0.0, (d_top - d_second) * 20.0))
