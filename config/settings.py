@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -24,6 +24,14 @@ class Settings(BaseSettings):
     index_dir: Path = PROJECT_ROOT / "var" / "index"
     model_dir: Path = PROJECT_ROOT / "models" / "e5-small"
     embedding_cache_dir: Path = PROJECT_ROOT / "var" / "embedding-cache"
+
+    # index backend
+    index_backend: Literal["local", "milvus"] = "local"
+    milvus_uri: str = str(PROJECT_ROOT / "var" / "milvus.db")  # a file = embedded Milvus Lite; http://host:19530
+    milvus_token: str = ""  # "user:password" or an API key, for a server
+    milvus_collection: str = Field(default="gov_docs", pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,200}$")
+    milvus_lexical: Literal["sparse", "milvus-bm25"] = "sparse"
+    milvus_refresh_s: float = Field(default=5.0, ge=0)
 
     # encoder
     encoder: Literal["onnx-int8", "torch"] = "onnx-int8"
@@ -42,6 +50,7 @@ class Settings(BaseSettings):
     rrf_k: int = 5
     candidate_k: int = 100
     answer_type_boost: float = 0.1
+    followup_doc_boost: float = 0.1  # prior for the previous answer's document when a follow-up is completed
     hnsw_threshold: int = 200_000
     reranker_dir: Path | None = None
     confidence_model: Path | None = None  # default: the calibrated indexer/data/confidence.json
@@ -52,14 +61,20 @@ class Settings(BaseSettings):
     port: int = 8000
     log_level: str = "INFO"
     cors_origins: list[str] = Field(default_factory=list)
-    admin_api_key: str = ""
-    max_upload_bytes: int = 20 * 1024 * 1024
+    admin_api_key: SecretStr = SecretStr("")  # read with .get_secret_value(); never printed or logged
+    max_upload_bytes: int = Field(20 * 1024 * 1024, ge=1)  # one upload request, all its files together
+    max_json_bytes: int = Field(1024 * 1024, ge=1)  # the body of any other request
 
     # optional generative answers
     llm_base_url: str = ""
     llm_model: str = ""
-    llm_api_key: str = ""
+    llm_api_key: SecretStr = SecretStr("")
     llm_timeout_s: float = 20.0
+
+    # feedback and the question log
+    feedback_db: Path = PROJECT_ROOT / "var" / "feedback.sqlite"
+    log_users: bool = False  # store the caller (from a bearer token) with each logged question
+    log_retention_days: int = Field(default=90, ge=1)
 
 
 @lru_cache

@@ -5,6 +5,7 @@
     python -m evaluation bench [--index DIR] [--url URL] [--out DIR]
     python -m evaluation calibrate [--gold FILE] [--index DIR] [--out FILE]
     python -m evaluation crossval [--gold FILE --folds FILE] [--beir DIR] [--write-model FILE]
+    python -m evaluation load [--url URL | --index DIR] [--clients 32] [--duration 60] [--routes ask,search]
 
 Expected failures print one ``error: ...`` line on stderr and exit 1; usage errors exit 2.
 """
@@ -97,6 +98,19 @@ def build_parser() -> argparse.ArgumentParser:
                     help="--answers: largest share of answerable questions flagged on the training folds")
     cv.add_argument("--quiet", action="store_true", help="no progress bars")
     cv.set_defaults(handler=_crossval)
+    load = sub.add_parser("load", help="concurrent clients on /v1/ask and /v1/search, with a /healthz prober")
+    target = load.add_mutually_exclusive_group()
+    target.add_argument("--url", metavar="URL", help="a running service (default: start one over --index)")
+    target.add_argument("--index", type=Path, metavar="DIR", help="index folder for the started service "
+                        "(default INDEX_DIR)")
+    load.add_argument("--clients", type=int, default=32, help="concurrent clients (default %(default)s)")
+    load.add_argument("--duration", type=float, default=60.0, help="seconds of load (default %(default)s)")
+    load.add_argument("--routes", default="ask,search", help="comma-separated: ask, search (default %(default)s)")
+    load.add_argument("--queries", type=Path, default=DEFAULT_GOLD, metavar="FILE",
+                      help="questions: gold JSONL or BEIR queries (default the dev set)")
+    load.add_argument("--probe-interval", type=float, default=0.1, help="seconds between /healthz probes")
+    load.add_argument("--out", type=Path, default=PROJECT_ROOT / "reports" / "load", metavar="DIR")
+    load.set_defaults(handler=_load)
     return parser
 
 
@@ -278,6 +292,22 @@ def _crossval(args: argparse.Namespace) -> int:
         model.save(args.write_model)
         print(f"\nwrote {args.write_model}: {model.fitted_on}")
     print(f"\nwrote {args.out / 'crossval.md'}, {args.out / 'crossval.json'}")
+    return 0
+
+
+def _load(args: argparse.Namespace) -> int:
+    from evaluation.bench import load_queries
+    from evaluation.load import LoadConfig, load_markdown, run_load, write_load_report
+
+    config = LoadConfig(
+        url=args.url, index_dir=None if args.url else (args.index or get_settings().index_dir), clients=args.clients,
+        duration_s=args.duration, routes=[r.strip() for r in args.routes.split(",") if r.strip()],
+        questions=load_queries(args.queries), probe_interval_s=args.probe_interval,
+    )
+    results = run_load(config)
+    paths = write_load_report(results, args.out)
+    print(load_markdown(results))
+    print("wrote " + ", ".join(str(p) for p in paths.values()))
     return 0
 
 

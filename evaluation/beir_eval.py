@@ -18,15 +18,14 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 from config import Settings
 from evaluation.gold import BeirSet
 from evaluation.metrics import percentile, summarize_qrels
 from evaluation.retrieval_eval import Searcher
-from indexer.backends.local import LocalIndex
-from indexer.backends.local_store import IndexLoadError
+from indexer.backends.factory import BackendUnavailable, IndexBackend, new_backend, open_backend, where
+from indexer.backends.local_store import records_fingerprint
 from indexer.records import Chunk, Document
 
 log = logging.getLogger(__name__)
@@ -72,33 +71,28 @@ class BuildInfo:
 
 def beir_index(
     beir: BeirSet, index_dir: Path, settings: Settings, encoder, rebuild: bool = False, show_progress: bool = True
-) -> tuple[LocalIndex, BuildInfo]:
-    """Open the corpus index at ``index_dir`` if it holds exactly this corpus, else build it."""
+) -> tuple[IndexBackend, BuildInfo]:
+    """Open the configured backend's index (``index_dir`` for local) if it holds exactly this corpus, else build it."""
     documents, chunks = corpus_records(beir)
+    expected = records_fingerprint(documents, chunks)
     if not rebuild:
         try:
-            index = LocalIndex.open(index_dir, settings, encoder)
-        except IndexLoadError as exc:
-            log.info("building %s: %s", index_dir, exc)
+            index = open_backend(settings, index_dir, encoder)
+        except BackendUnavailable as exc:
+            log.info("building %s: %s", where(settings, index_dir), exc)
         else:
-            expected = _fingerprint(documents, chunks)
-            if index.manifest and index.manifest.corpus_fingerprint == expected:
-                m = index.manifest
-                return index, BuildInfo(True, m.build_seconds, m.chunk_count, built_at=m.built_at)
-            log.info("%s holds another corpus; rebuilding it", index_dir)
-    index = LocalIndex(index_dir, settings, encoder)
+            stats = index.stats()
+            if stats.get("corpus_fingerprint") == expected:
+                return index, BuildInfo(True, stats.get("build_seconds", 0.0), stats["chunks"],
+                                        built_at=stats.get("built_at", ""))
+            log.info("%s holds another corpus; rebuilding it", where(settings, index_dir))
+    index = new_backend(settings, index_dir, encoder)
     started = time.perf_counter()
     index.build(documents, chunks, show_progress=show_progress)
     seconds = time.perf_counter() - started
     info = BuildInfo(False, seconds, len(chunks), index.cache.hits, index.cache.misses,
-                     index.manifest.built_at if index.manifest else "")
+                     index.stats().get("built_at", ""))
     return index, info
-
-
-def _fingerprint(documents: list[Document], chunks: list[Chunk]) -> str:
-    """The corpus fingerprint an index of these records records (`LocalIndex.fingerprint`), computed
-    without constructing an index (which would load a tokenizer and open the embedding cache)."""
-    return LocalIndex.fingerprint(SimpleNamespace(documents={d.doc_id: d for d in documents}, chunks=chunks))
 
 
 def corpus_id(passage: dict[str, Any]) -> str:

@@ -64,9 +64,8 @@ def _pool(index, text: str):
     """The pool's rows and features, and the routed row (-1: none), as hybrid search sees them."""
     retriever = index.retriever
     query = index.analyzer.analyse(text)
-    bm25_all, lexical, dense_top, vec = retriever.lists(query)
-    rows, x = retriever.pool(query, bm25_all, lexical, dense_top, vec)
-    route = retriever.router.route(query.text, query.tokens) if retriever.router is not None else None
+    found, stats, route = retriever.candidates(query)
+    rows, x = retriever.ranker.pool(query, found, stats)
     return rows, x, (route.row if route is not None else -1)
 
 

@@ -2,7 +2,7 @@
 
 A run searches through a *searcher* (`evaluation.retrieval_eval.Searcher`) and, for
 gold-evidence sets, asks through an *asker*; both exist in two forms, one calling a
-loaded `LocalIndex` and one calling a running service with httpx, so the same
+loaded index backend (local or Milvus, from the settings) and one calling a running service with httpx, so the same
 numbers come out of either. Every expected failure (missing file or index, service
 down, mode not configured) is raised as `RunError` with a one-line message.
 """
@@ -10,6 +10,7 @@ down, mode not configured) is raised as `RunError` with a one-line message.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -22,8 +23,8 @@ from evaluation.beir_eval import BeirModeReport, BuildInfo, beir_index, evaluate
 from evaluation.gold import BeirSet, GoldQuestion, read_beir, read_gold
 from evaluation.metrics import percentile
 from evaluation.retrieval_eval import ModeReport, Searcher, evaluate_mode
-from indexer.backends.local import LocalIndex
-from indexer.backends.local_store import IndexLoadError
+from indexer.backends.base import BackendUnavailable, IndexBackend
+from indexer.backends.factory import where
 from indexer.retrieval.reranker import RerankerLoadError
 from indexer.retrieval.retriever import SEARCH_MODES
 from models.manifest import ModelFolderError
@@ -62,11 +63,11 @@ class Target:
     searcher: Searcher
     asker: Asker | None
     info: dict[str, Any] = field(default_factory=dict)
-    index: LocalIndex | None = None
+    index: IndexBackend | None = None
     close: Callable[[], None] = lambda: None
 
 
-def inprocess_searcher(index: LocalIndex, reranked: LocalIndex | None = None) -> Searcher:
+def inprocess_searcher(index: IndexBackend, reranked: IndexBackend | None = None) -> Searcher:
     def search(question: str, mode: str, top_k: int) -> tuple[list[dict], bool]:
         target = index
         if mode == RERANK:
@@ -79,7 +80,7 @@ def inprocess_searcher(index: LocalIndex, reranked: LocalIndex | None = None) ->
     return search
 
 
-def inprocess_asker(index: LocalIndex, settings: Settings) -> Asker:
+def inprocess_asker(index: IndexBackend, settings: Settings) -> Asker:
     from service.answering import Answerer
 
     answerer = Answerer(settings)
@@ -124,18 +125,18 @@ def _post(client, url: str, body: dict[str, Any]) -> dict[str, Any]:
 
 def open_local(index_dir: Path, settings: Settings, modes: Sequence[str], encoder=None) -> Target:
     """Load an index folder (and, for mode ``rerank``, the configured cross-encoder)."""
-    from indexer.backends.factory import encoder_from_settings
+    from indexer.backends.factory import encoder_from_settings, open_backend
 
     try:
         encoder = encoder or encoder_from_settings(settings)
-        index = LocalIndex.open(index_dir, settings, encoder, reranker=None)
+        index = open_backend(settings.model_copy(update={"reranker_dir": None}), index_dir, encoder)
         reranked = _reranked_view(index, settings) if RERANK in modes else None
-    except (IndexLoadError, ModelFolderError, RerankerLoadError) as exc:
+    except (BackendUnavailable, ModelFolderError, RerankerLoadError) as exc:
         raise RunError(str(exc)) from None
-    return _local_target(index, reranked, settings, str(index_dir))
+    return _local_target(index, reranked, settings, where(settings, index_dir))
 
 
-def _reranked_view(index: LocalIndex, settings: Settings) -> LocalIndex:
+def _reranked_view(index: IndexBackend, settings: Settings) -> IndexBackend:
     from indexer.backends.factory import reranker_from_settings
 
     reranker = reranker_from_settings(settings)
@@ -144,11 +145,13 @@ def _reranked_view(index: LocalIndex, settings: Settings) -> LocalIndex:
     return index.with_reranker(reranker)
 
 
-def _local_target(index: LocalIndex, reranked: LocalIndex | None, settings: Settings, where: str) -> Target:
+def _local_target(index: IndexBackend, reranked: IndexBackend | None, settings: Settings, where: str) -> Target:
     s = settings
+    stats = index.stats()
     info = {
-        "target": "in-process", "index": where, "encoder": index.encoder.name, "documents": len(index.documents),
-        "chunks": len(index.chunks), "fusion": s.fusion, "weights": [s.bm25_weight, s.dense_weight],
+        "target": "in-process", "index": where, "backend": stats["backend"], "encoder": stats["encoder"],
+        "documents": stats["documents"], "chunks": stats["chunks"], "fusion": s.fusion,
+        "weights": [s.bm25_weight, s.dense_weight],
         "rrf_k": s.rrf_k, "candidate_k": s.candidate_k, "reranker": str(s.reranker_dir or ""),
     }
     return Target(f"index {where}", inprocess_searcher(index, reranked), inprocess_asker(reranked or index, settings),
@@ -257,13 +260,16 @@ def open_beir_local(
 ) -> tuple[Target, BuildInfo]:
     from indexer.backends.factory import encoder_from_settings
 
+    if settings.index_backend == "milvus":  # one collection per data set, beside the service's own
+        collection = "beir_" + re.sub(r"[^A-Za-z0-9_]", "_", index_dir.name)
+        settings = settings.model_copy(update={"milvus_collection": collection})
     try:
         encoder = encoder_from_settings(settings)
         index, info = beir_index(beir, index_dir, settings, encoder, rebuild=rebuild, show_progress=show_progress)
         reranked = _reranked_view(index, settings) if RERANK in modes else None
-    except (IndexLoadError, ModelFolderError, RerankerLoadError) as exc:
+    except (BackendUnavailable, ModelFolderError, RerankerLoadError) as exc:
         raise RunError(str(exc)) from None
-    return _local_target(index, reranked, settings, str(index_dir)), info
+    return _local_target(index, reranked, settings, where(settings, index_dir)), info
 
 
 def run_beir(

@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     _configure_logging(args.verbose, args.quiet)
     if hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(encoding="utf-8")
-    from indexer.backends.local_store import IndexLoadError
+    from indexer.backends.base import BackendUnavailable
     from models.manifest import ModelFolderError
 
     try:
@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:  # bad option values that argparse cannot check alone
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except (IndexLoadError, ModelFolderError) as exc:
+    except (BackendUnavailable, ModelFolderError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
 

@@ -10,8 +10,7 @@ import time
 from pathlib import Path
 
 from config import get_settings
-from indexer.backends.factory import new_backend, open_backend
-from indexer.backends.local_store import IndexLoadError, read_manifest
+from indexer.backends.factory import index_exists, new_backend, open_backend, where
 from indexer.records import SearchFilters
 from indexer.retrieval.retriever import SEARCH_MODES
 
@@ -22,12 +21,16 @@ RESULT_FIELDS = ("chunk_id", "doc_id", "doc_title", "doc_number", "heading_path"
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     settings = get_settings()
-    index_arg = {"type": Path, "default": settings.index_dir, "help": f"index folder (default {settings.index_dir})"}
+    index_arg = {"type": Path, "default": settings.index_dir,
+                 "help": f"index folder of the local backend (default {settings.index_dir})"}
+    backend_arg = {"choices": ("local", "milvus"), "default": None,
+                   "help": f"index backend (default INDEX_BACKEND, {settings.index_backend}); milvus uses MILVUS_URI"}
 
     build = subparsers.add_parser("build", help="index files or folders from scratch (atomic replace)")
     build.add_argument("paths", nargs="*", type=Path,
                        help=f"files or folders (default: CORPUS_DIR, {settings.corpus_dir})")
     build.add_argument("--index", **index_arg)
+    build.add_argument("--backend", **backend_arg)
     build.add_argument("--if-missing", action="store_true",
                        help="do nothing when a valid index already exists at --index")
     build.set_defaults(handler=_build)
@@ -35,16 +38,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add = subparsers.add_parser("add", help="add or replace documents in an existing index")
     add.add_argument("paths", nargs="+", type=Path)
     add.add_argument("--index", **index_arg)
+    add.add_argument("--backend", **backend_arg)
     add.set_defaults(handler=_add)
 
     remove = subparsers.add_parser("remove", help="delete documents by doc_id")
     remove.add_argument("doc_ids", nargs="+")
     remove.add_argument("--index", **index_arg)
+    remove.add_argument("--backend", **backend_arg)
     remove.set_defaults(handler=_remove)
 
     search = subparsers.add_parser("search", help="search an index (one query, or a batch from --queries)")
     search.add_argument("query", nargs="?")
     search.add_argument("--index", **index_arg)
+    search.add_argument("--backend", **backend_arg)
     search.add_argument("--top-k", type=int, default=10)
     search.add_argument("--mode", choices=SEARCH_MODES, default="hybrid")
     search.add_argument("--json", action="store_true", help="print JSON instead of a readable list")
@@ -72,15 +78,20 @@ def _summary(verb: str, n_docs: int, n_chunks: int, seconds: float) -> None:
     print(f"{verb}: {n_docs} documents, {n_chunks} chunks in {seconds:.1f} s ({rate:.1f} chunks/s)", file=sys.stderr)
 
 
-def _build(args: argparse.Namespace) -> int:
+def _settings(args: argparse.Namespace):
+    """The settings, with ``--backend`` (when given) in place of INDEX_BACKEND."""
     settings = get_settings()
+    return settings.model_copy(update={"index_backend": args.backend}) if args.backend else settings
+
+
+def _build(args: argparse.Namespace) -> int:
+    settings = _settings(args)
     if args.if_missing:
-        try:
-            read_manifest(args.index)
-            print(f"{args.index}: a valid index exists; nothing to do", file=sys.stderr)
+        missing = index_exists(settings, args.index)
+        if not missing:
+            print(f"{where(settings, args.index)}: a valid index exists; nothing to do", file=sys.stderr)
             return 0
-        except IndexLoadError as exc:
-            log.info("building: %s", exc)
+        log.info("building: %s", missing)
     started = time.perf_counter()
     result = _ingest(args.paths or [settings.corpus_dir], settings)
     if not result.documents:
@@ -93,7 +104,7 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _add(args: argparse.Namespace) -> int:
-    settings = get_settings()
+    settings = _settings(args)
     index = open_backend(settings, args.index)
     started = time.perf_counter()
     result = _ingest(args.paths, settings)
@@ -104,10 +115,11 @@ def _add(args: argparse.Namespace) -> int:
 
 
 def _remove(args: argparse.Namespace) -> int:
-    index = open_backend(get_settings(), args.index)
+    settings = _settings(args)
+    index = open_backend(settings, args.index)
     removed = index.remove(args.doc_ids)
     for doc_id in sorted(set(args.doc_ids) - set(removed)):
-        print(f"error: {doc_id}: no such document in {args.index}", file=sys.stderr)
+        print(f"error: {doc_id}: no such document in {where(settings, args.index)}", file=sys.stderr)
     print(f"removed {len(removed)} documents", file=sys.stderr)
     return 0 if len(removed) == len(set(args.doc_ids)) else 1
 
@@ -120,7 +132,7 @@ def _search(args: argparse.Namespace) -> int:
         print("error: --top-k must be between 1 and 1000", file=sys.stderr)
         return 2
     filters = SearchFilters(args.doc_id, args.doc_number, args.issuer, args.date_from, args.date_to)
-    index = open_backend(get_settings(), args.index)
+    index = open_backend(_settings(args), args.index)
     if args.queries is not None:
         return _search_batch(index, args, filters)
     result = index.search(args.query, args.top_k, args.mode, filters)

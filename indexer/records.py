@@ -230,6 +230,35 @@ class Query:
     tokens: list[str]
     intent: Intent
     vector: np.ndarray | None = None
+    # Documents a follow-up question leans on (the previous answer's); hybrid search prefers them.
+    prefer_doc_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One earlier exchange of a conversation, as the client keeps it (oldest first)."""
+
+    question: str
+    chunk_ids: tuple[str, ...] = ()
+    answer: str = ""
+    doc_titles: tuple[str, ...] = ()  # titles of the cited chunks' documents, filled by the service
+
+
+@dataclass(frozen=True)
+class Completion:
+    """A question made self-contained from the conversation before it.
+
+    ``rule`` names how: ``none`` (asked in full), ``substitute`` (“那X呢”), ``anaphor``
+    (这/该/其/它…), ``carry`` (no subject of its own, or a leading 那/还有), ``llm``.
+    """
+
+    question: str
+    completed: str
+    rule: str = "none"
+
+    @property
+    def followup(self) -> bool:
+        return self.rule != "none"
 
 
 @dataclass(frozen=True)

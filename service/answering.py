@@ -10,7 +10,7 @@ import numpy as np
 
 from config import Settings
 from indexer.backends.base import IndexBackend
-from indexer.records import SearchFilters
+from indexer.records import Completion, SearchFilters, Turn
 from service.answer_composer import Answer, AnswerComposer, ComposerWeights
 from service.llm_answerer import LLMAnswerer
 
@@ -60,13 +60,55 @@ class Answerer:
             weights or ComposerWeights(),
         )
 
-    def answer(self, index: IndexBackend, question: str, top_k: int, filters: SearchFilters | None) -> Answer:
-        query = index.analyzer.analyse(question)
+    def complete(self, index: IndexBackend, question: str, history: list[Turn]) -> Completion:
+        """The question made self-contained: by the LLM when one is configured, else (or on failure) by rule."""
+        if not history:
+            return Completion(question, question)
+        history = [_with_titles(index, turn) for turn in history]
+        rule_based = index.analyzer.complete(question, history)
+        if self.llm is not None:
+            rewritten = self.llm.rewrite(question, [t.question for t in history])
+            if rewritten:
+                return Completion(question, rewritten, "llm" if rewritten != question else "none")
+        return rule_based
+
+    def answer(
+        self, index: IndexBackend, question: str, top_k: int, filters: SearchFilters | None,
+        history: list[Turn] | None = None,
+    ) -> Answer:
+        completion = self.complete(index, question, history or [])
+        query = index.analyzer.analyse(completion.completed)
+        if completion.followup and history:
+            query.prefer_doc_ids = _answer_docs(index, history[-1])
         result = index.search(query, top_k=max(top_k, 5), mode="hybrid", filters=filters)
         hits = result.hits[:top_k]
         composer = self.composer(index)
+        # the search's `confident` flag keeps its own threshold; answers abstain by the composer's
+        # verification and a lower, separately fitted confidence floor (evaluation crossval --answers)
         answerable = result.route_kind is not None or result.confidence >= composer.weights.min_confidence
-        extractive = composer.compose(query, hits, answerable, result.route_kind)
-        if self.llm is None or not extractive.answerable:
-            return extractive
-        return self.llm.answer(question, hits, fallback=extractive, first_sentence=composer.first_sentence)
+        answer = composer.compose(query, hits, answerable, result.route_kind)
+        if self.llm is not None and answer.answerable:
+            try:
+                answer = self.llm.answer(completion.completed, hits, fallback=answer,
+                                         first_sentence=composer.first_sentence)
+            except Exception:  # the endpoint is optional: whatever it sends, the user gets the extractive answer
+                log.exception("LLM answer path failed unexpectedly, using the extractive answer")
+        answer.question = question
+        answer.completed = completion.completed if completion.followup else ""
+        answer.confidence = result.confidence
+        return answer
+
+
+def _with_titles(index: IndexBackend, turn: Turn) -> Turn:
+    chunks = [c for c in (index.chunk(cid) for cid in turn.chunk_ids[:5]) if c is not None]
+    titles = tuple(dict.fromkeys(c.doc_title for c in chunks if c.doc_title))
+    return Turn(turn.question, turn.chunk_ids, turn.answer, titles)
+
+
+def _answer_docs(index: IndexBackend, turn: Turn) -> tuple[str, ...]:
+    """The document of the previous answer: the one its first citation comes from."""
+    for chunk_id in turn.chunk_ids[:1]:
+        chunk = index.chunk(chunk_id)
+        if chunk is not None:
+            return (chunk.doc_id,)
+    return ()

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import time
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -17,12 +15,14 @@ from fastapi.responses import JSONResponse
 from config import Settings, get_settings
 from indexer.backends.factory import BackendUnavailable, open_backend
 from service.answering import Answerer
-from service.api.routes import ask, documents, health, search, widget
-from service.index_holder import IndexHolder
+from service.api.routes import admin, ask, console, documents, health, search, source_view, widget
+from service.index_holder import IndexHolder, IndexUnavailable
 from service.metrics import ServiceMetrics
+from service.question_log import QuestionLog
+from service.request_limits import RequestLimits
+from service.request_observer import RequestObserver
 
 log = logging.getLogger(__name__)
-access_log = logging.getLogger("service.access")
 
 
 def _load(app: FastAPI, settings: Settings) -> None:
@@ -58,31 +58,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.metrics = ServiceMetrics()
     app.state.answerer = Answerer(settings)
+    app.state.question_log = QuestionLog(settings.feedback_db, settings.log_retention_days)
     app.state.index_holder = IndexHolder(None, "still loading")
     app.state.load_error = "still loading"
+    # Outermost last: the observer sees every answer (refusals included), CORS headers go on refusals too,
+    # and the limits run before any route reads a body.
+    app.add_middleware(RequestLimits, settings=settings)
     if settings.cors_origins:
-        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST", "DELETE"],
-                           allow_headers=["Content-Type", "X-API-Key", "X-Request-ID"])
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,
+                           allow_methods=["GET", "POST", "DELETE", "PATCH"],
+                           allow_headers=["Content-Type", "X-API-Key", "X-Request-ID", "Authorization"])
 
-    @app.middleware("http")
-    async def observe(request: Request, call_next):
-        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex[:16]
-        started = time.perf_counter()
-        status = 500
-        try:
-            response = await call_next(request)
-            status = response.status_code
-        finally:
-            elapsed = time.perf_counter() - started
-            route = request.scope.get("route")
-            path = getattr(route, "path", "unmatched")
-            app.state.metrics.observe(path, request.method, status, elapsed)
-            access_log.info(json.dumps({
-                "request_id": request_id, "method": request.method, "path": request.url.path, "route": path,
-                "status": status, "ms": round(elapsed * 1000, 2),
-            }))
-        response.headers["X-Request-ID"] = request_id
-        return response
+    @app.exception_handler(IndexUnavailable)
+    async def index_unavailable(request: Request, exc: IndexUnavailable) -> JSONResponse:
+        return JSONResponse(status_code=503, content={"detail": f"index not available: {exc}"})
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -92,6 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             problems.append(f"{where}: {err.get('msg', 'invalid')}")
         return JSONResponse(status_code=422, content={"detail": "; ".join(problems) or "invalid request"})
 
-    for module in (search, ask, documents, health, widget):
+    app.add_middleware(RequestObserver, metrics=app.state.metrics)
+    for module in (search, ask, documents, health, widget, admin, source_view, console):
         app.include_router(module.router)
     return app

@@ -80,12 +80,31 @@ class SearchResponse(BaseModel):
     took_ms: float
 
 
+class HistoryTurn(BaseModel):
+    """One earlier exchange, as the client keeps it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS)
+    chunk_ids: list[str] = Field(default_factory=list, max_length=20, description="the answer's citations, [1] first")
+    answer: str = Field(default="", max_length=10_000)
+
+    @field_validator("question")
+    @classmethod
+    def _clean_question(cls, value: str) -> str:
+        return _clean_text(value)
+
+
 class AskRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS, examples=["农村老人的基础养老金今年涨多少？"])
     top_k: int = Field(default=5, ge=1, le=20)
     filters: Filters | None = None
+    history: list[HistoryTurn] = Field(
+        default_factory=list, max_length=10,
+        description="earlier turns, oldest first; a follow-up (那…呢, 这个文件…) is completed from them",
+    )
 
     @field_validator("question")
     @classmethod
@@ -96,19 +115,92 @@ class AskRequest(BaseModel):
 class CitationOut(BaseModel):
     n: int
     chunk_id: str
+    doc_id: str
     doc_title: str
     doc_number: str
     heading_path: list[str]
     text: str
     quote: str
+    source_url: str = Field(description="the source view at this clause, quote marked (relative to the service)")
 
 
 class AskResponse(BaseModel):
+    answer_id: str
     question: str
+    completed_question: str | None = Field(description="the follow-up made self-contained; null when asked in full")
     answer: str
     answerable: bool
+    confidence: float
     citations: list[CitationOut]
     took_ms: float
+
+
+class FeedbackRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    answer_id: str = Field(min_length=1, max_length=64, pattern=r"^[0-9a-f]{32}$")
+    rating: Literal["up", "down"]
+    reason: str = Field(default="", max_length=100, examples=["答非所问", "引用不准确", "内容过时", "没有找到"])
+    comment: str = Field(default="", max_length=2000)
+
+
+class FeedbackResponse(BaseModel):
+    feedback_id: int
+    answer_id: str
+
+
+class FeedbackItem(BaseModel):
+    id: int
+    answer_id: str
+    created: float
+    rating: str
+    reason: str
+    comment: str
+    question: str | None
+    completed: str | None
+    answer: str | None
+    answerable: bool | None
+    confidence: float | None
+
+
+class UnansweredGroup(BaseModel):
+    question: str = Field(description="the newest question of the group")
+    count: int
+    last_asked: float
+    questions: list[str]
+
+
+class HitTestRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    query: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS)
+    top_k: int = Field(default=10, ge=1, le=50)
+
+    @field_validator("query")
+    @classmethod
+    def _clean_query(cls, value: str) -> str:
+        return _clean_text(value)
+
+
+class HitTestHit(BaseModel):
+    rank: int
+    chunk_id: str
+    doc_id: str
+    doc_title: str
+    doc_number: str
+    heading_path: list[str]
+    text: str
+    score: float
+
+
+class HitTestResponse(BaseModel):
+    query: str
+    tokens: list[str]
+    intent: str
+    modes: dict[str, list[HitTestHit]]
+    confident: bool
+    confidence: float
+    server_ms: float
 
 
 class DocumentSummary(BaseModel):
@@ -120,6 +212,10 @@ class DocumentSummary(BaseModel):
     kind: str
     source: str
     n_chunks: int
+    status: str = Field(default="", description="lifecycle status today (现行有效, 已废止, …); empty if unknown")
+    effective_from: str = ""
+    effective_to: str = ""
+    visibility: list[str] = Field(default_factory=list, description="groups that may read it; empty = everyone")
 
 
 class ChunkOut(BaseModel):

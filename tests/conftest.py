@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -10,6 +11,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 
 from config import get_settings
 
@@ -46,7 +48,8 @@ def test_settings(tmp_path_factory, model_dir):
     """Settings for a test session: a private index folder, the shared embedding cache."""
     return get_settings().model_copy(
         update={"index_dir": tmp_path_factory.mktemp("index") / "gazette", "model_dir": model_dir,
-                "admin_api_key": "test-admin-key"}
+                "admin_api_key": SecretStr("test-admin-key"),
+                "feedback_db": tmp_path_factory.mktemp("log") / "feedback.sqlite"}
     )
 
 
@@ -69,9 +72,9 @@ def gazette_index(test_settings, onnx_encoder, gazette_ingest):
     return index
 
 
-@pytest.fixture(scope="session")
-def live_service(test_settings, gazette_index):
-    """The real service on a free loopback port, serving the gazette index."""
+@contextmanager
+def serve(app, ready_path: str = "/readyz"):
+    """Run ``app`` with uvicorn on a free loopback port until ``ready_path`` answers 200; yield the base URL."""
     import socket
     import threading
     import time
@@ -79,27 +82,34 @@ def live_service(test_settings, gazette_index):
     import httpx
     import uvicorn
 
-    from service.app import create_app
-
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    app = create_app(test_settings)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    else:
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}{ready_path}", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        else:
+            pytest.fail(f"the service did not answer 200 on {ready_path} within 120 s")
+        yield base
+    finally:
         server.should_exit = True
-        pytest.fail("the service did not become ready within 120 s")
-    yield base
-    server.should_exit = True
-    thread.join(timeout=10)
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def live_service(test_settings, gazette_index):
+    """The real service on a free loopback port, serving the gazette index."""
+    from service.app import create_app
+
+    with serve(create_app(test_settings)) as base:
+        yield base

@@ -8,11 +8,12 @@ so the local folder backend and a Milvus backend are interchangeable.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from indexer.records import Chunk, Document, Intent, Query, SearchFilters, SearchResult, Sentence
+from indexer.records import Chunk, Completion, Document, Intent, Query, SearchFilters, SearchResult, Sentence, Turn
 
 
 class BackendUnavailable(RuntimeError):
@@ -24,6 +25,9 @@ class Analyzer(Protocol):
 
     def analyse(self, text: str) -> Query:
         """A query record: normal form, tokens, intent; computed once per request."""
+
+    def complete(self, question: str, history: Sequence[Turn]) -> Completion:
+        """The question made self-contained from the earlier turns (oldest first), without a language model."""
 
     def tokens(self, text: str) -> list[str]:
         """The index's tokens for ``text`` (normalized form)."""

@@ -12,6 +12,7 @@ from pathlib import Path
 from config import Settings
 from indexer.backends.base import BackendUnavailable, IndexBackend
 from indexer.backends.local import LocalIndex
+from indexer.backends.local_store import read_manifest
 from indexer.ingest.loaders import SUPPORTED_SUFFIXES
 from indexer.ingest.pipeline import ingest
 from indexer.records import IngestResult
@@ -20,8 +21,8 @@ from models.encoder import Encoder, load_encoder
 from models.manifest import ModelFolderError
 
 __all__ = [
-    "SUPPORTED_SUFFIXES", "BackendUnavailable", "IndexBackend", "encoder_from_settings", "ingest_files",
-    "new_backend", "open_backend", "reranker_from_settings",
+    "SUPPORTED_SUFFIXES", "BackendUnavailable", "IndexBackend", "encoder_from_settings", "index_exists",
+    "ingest_files", "new_backend", "open_backend", "reranker_from_settings", "where",
 ]
 
 
@@ -44,13 +45,49 @@ def open_backend(settings: Settings, index_dir: Path | None = None, encoder: Enc
         reranker = reranker_from_settings(settings)
     except (ModelFolderError, RerankerLoadError) as exc:
         raise BackendUnavailable(str(exc)) from exc
+    if settings.index_backend == "milvus":
+        from indexer.backends.milvus import MilvusIndex
+
+        return MilvusIndex.open(settings, encoder, reranker)
     return LocalIndex.open(index_dir or settings.index_dir, settings, encoder, reranker)
 
 
 def new_backend(settings: Settings, index_dir: Path | None = None, encoder: Encoder | None = None) -> IndexBackend:
-    """An empty index of the configured kind, to ``build`` into."""
+    """An index of the configured kind to ``build`` into (the current one keeps serving until the build completes)."""
     encoder = encoder or encoder_from_settings(settings)
+    if settings.index_backend == "milvus":
+        from indexer.backends.milvus import MilvusIndex
+
+        return MilvusIndex(settings, encoder, reranker_from_settings(settings))
     return LocalIndex(index_dir or settings.index_dir, settings, encoder, reranker_from_settings(settings))
+
+
+def index_exists(settings: Settings, index_dir: Path | None = None) -> str:
+    """Why there is no usable index of the configured kind ("" when there is one); loads no model."""
+    try:
+        if settings.index_backend == "milvus":
+            from indexer.backends.milvus_store import MilvusStore
+
+            store = MilvusStore(settings.milvus_uri, settings.milvus_token, settings.milvus_collection)
+            try:
+                version = store.active_version()
+                if version is None:
+                    return f"no Milvus index {settings.milvus_collection!r} at {settings.milvus_uri}"
+                store.state(version)
+            finally:
+                store.close()
+        else:
+            read_manifest(index_dir or settings.index_dir)
+    except BackendUnavailable as exc:
+        return str(exc)
+    return ""
+
+
+def where(settings: Settings, index_dir: Path | None = None) -> str:
+    """The configured index, named for messages."""
+    if settings.index_backend == "milvus":
+        return f"Milvus {settings.milvus_uri} ({settings.milvus_collection})"
+    return str(index_dir or settings.index_dir)
 
 
 def ingest_files(paths: Iterable[str | Path], settings: Settings, max_bytes: int | None = None) -> IngestResult:

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import copy
-import hashlib
 import json
 import logging
 import time
-from collections.abc import Iterable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -20,25 +18,16 @@ from indexer.backends.local_store import IndexLoadError, IndexManifest
 from indexer.backends.local_views import AccessViews
 from indexer.records import Chunk, Document, Query, SearchFilters, SearchResult
 from indexer.retrieval.bm25_index import BM25Index, BM25Params
-from indexer.retrieval.confidence import ConfidenceModel
 from indexer.retrieval.dense_index import DenseIndex
 from indexer.retrieval.embedding_cache import EmbeddingCache
-from indexer.retrieval.learned_fusion import LinearRanker
 from indexer.retrieval.metadata_router import MetadataRouter
 from indexer.retrieval.passage_text import bm25_text, dense_text
+from indexer.retrieval.ranking import HybridRanker
 from indexer.retrieval.retriever import Retriever
 from indexer.text.analyzer import TextAnalyzer
-from indexer.text.regions import home_region
 from indexer.text.tokenizer import ChineseTokenizer, extract_user_terms
 
 log = logging.getLogger(__name__)
-
-
-def _doc_hash(doc: Document, chunks: list[Chunk]) -> str:
-    digest = hashlib.sha256(doc.text.encode())
-    for chunk in chunks:
-        digest.update(chunk.chunk_id.encode())
-    return digest.hexdigest()[:16]
 
 
 class LocalIndex:
@@ -85,7 +74,7 @@ class LocalIndex:
             raise IndexLoadError(f"{index_dir} is damaged ({exc}); rebuild the index") from None
         if not (len(index.chunks) == index.bm25.n_docs == index.dense.n_vectors == manifest.chunk_count):
             raise IndexLoadError(f"{index_dir} is inconsistent (row counts differ); rebuild the index")
-        index.tokenizer = _tokenizer(index.user_terms, index.documents.values())
+        index.tokenizer = ChineseTokenizer(index.user_terms)
         index.analyzer = TextAnalyzer(index.tokenizer)
         index.manifest = manifest
         index._reindex_rows()
@@ -97,7 +86,7 @@ class LocalIndex:
         self.documents = {}
         self.chunks = []
         self.user_terms = extract_user_terms(d.text for d in documents)
-        self.tokenizer = _tokenizer(self.user_terms, documents)
+        self.tokenizer = ChineseTokenizer(self.user_terms)
         self.analyzer = TextAnalyzer(self.tokenizer)
         self.bm25 = BM25Index.build([], BM25Params())
         self.dense = DenseIndex(np.zeros((0, self.encoder.dim), dtype=np.float32), self.settings.hnsw_threshold)
@@ -111,7 +100,7 @@ class LocalIndex:
         new_terms = set(extract_user_terms(d.text for d in documents)) - set(self.user_terms)
         if new_terms:
             self.user_terms = sorted(set(self.user_terms) | new_terms)
-            self.tokenizer = _tokenizer(self.user_terms, [*self.documents.values(), *documents])
+            self.tokenizer = ChineseTokenizer(self.user_terms)
             self.analyzer = TextAnalyzer(self.tokenizer)
         self._append(documents, chunks, show_progress)
         self._save(time.perf_counter() - started)
@@ -153,8 +142,7 @@ class LocalIndex:
         return self.encoder.encode_passages(texts)
 
     def term_weights(self, terms: list[str]) -> dict[str, float]:
-        ids = self.bm25.term_ids
-        return {t: float(self.bm25.idf[ids[t]]) for t in terms if t in ids}
+        return self.bm25.idf_of(terms)
 
     def list_documents(self) -> list[Document]:
         return list(self.documents.values())
@@ -208,16 +196,11 @@ class LocalIndex:
     @property
     def retriever(self) -> Retriever:
         if self._retriever is None:
-            s = self.settings
             self._retriever = Retriever(
-                self.chunks, self.bm25, self.dense, self.tokenizer, self.encoder,
-                fusion=s.fusion, weights=(s.bm25_weight, s.dense_weight), rrf_k=s.rrf_k,
-                candidate_k=s.candidate_k,
-                confidence=ConfidenceModel.load(s.confidence_model).with_threshold(s.confidence_threshold),
-                reranker=self.reranker,
-                router=MetadataRouter(list(self.documents.values()), self.chunks, self.tokenizer),
-                answer_type_boost=s.answer_type_boost,
-                ranker=LinearRanker.load(s.fusion_model) if s.fusion == "learned" else None,
+                self.chunks, self.bm25, self.dense, self.encoder,
+                HybridRanker.from_settings(self.settings, self.reranker),
+                candidate_k=self.settings.candidate_k,
+                router=MetadataRouter.from_chunks(list(self.documents.values()), self.chunks, self.tokenizer),
             )
         return self._retriever
 
@@ -281,12 +264,7 @@ class LocalIndex:
         self._views = AccessViews(self.documents, self.chunks, lambda: self.retriever)
 
     def fingerprint(self) -> str:
-        by_doc: dict[str, list[Chunk]] = {}
-        for chunk in self.chunks:
-            by_doc.setdefault(chunk.doc_id, []).append(chunk)
-        return index_store.corpus_fingerprint(
-            {doc_id: _doc_hash(doc, by_doc.get(doc_id, [])) for doc_id, doc in self.documents.items()}
-        )
+        return index_store.records_fingerprint(self.documents.values(), self.chunks)
 
     def _save(self, seconds: float) -> None:
         version = index_store.new_version_folder(self.index_dir)
@@ -320,11 +298,6 @@ class LocalIndex:
             index_store.discard(version)
             raise
         self.manifest = manifest
-
-
-def _tokenizer(user_terms: list[str], documents: Iterable[Document]) -> ChineseTokenizer:
-    """The index's tokenizer: its corpus dictionary, and its home province when it has one."""
-    return ChineseTokenizer(user_terms, home_region(f"{d.title} {d.issuer}" for d in documents))
 
 
 def _lines(path: Path) -> list[str]:

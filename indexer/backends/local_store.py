@@ -24,11 +24,13 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from indexer.backends.base import BackendUnavailable
+from indexer.records import Chunk, Document
 
 INDEX_FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
@@ -67,6 +69,20 @@ def corpus_fingerprint(doc_hashes: dict[str, str]) -> str:
     for doc_id in sorted(doc_hashes):
         digest.update(f"{doc_id}:{doc_hashes[doc_id]}\n".encode())
     return digest.hexdigest()[:16]
+
+
+def records_fingerprint(documents: Iterable[Document], chunks: Iterable[Chunk]) -> str:
+    """The corpus fingerprint of these records: each document's text and chunk ids, hashed."""
+    by_doc: dict[str, list[Chunk]] = {}
+    for chunk in chunks:
+        by_doc.setdefault(chunk.doc_id, []).append(chunk)
+    hashes = {}
+    for doc in documents:
+        digest = hashlib.sha256(doc.text.encode())
+        for chunk in by_doc.get(doc.doc_id, []):
+            digest.update(chunk.chunk_id.encode())
+        hashes[doc.doc_id] = digest.hexdigest()[:16]
+    return corpus_fingerprint(hashes)
 
 
 def versions_dir(index_dir: Path) -> Path:

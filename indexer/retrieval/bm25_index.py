@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -76,22 +76,16 @@ class BM25Index:
         n = self.n_docs
         self.doc_len = np.asarray(self.tf.sum(axis=1)).ravel()
         avgdl = float(self.doc_len.mean()) if n else 0.0
-        df = np.asarray((self.tf > 0).sum(axis=0)).ravel() if n else np.zeros(len(self.vocab))
-        idf = np.log(n - df + 0.5) - np.log(df + 0.5)
-        present = df > 0
-        if present.any():
-            eps = p.epsilon * float(idf[present].mean())
-            idf[present & (idf < 0)] = eps
-        idf[~present] = 0.0
-        self.idf = idf.astype(np.float32)
+        self.df = np.asarray((self.tf > 0).sum(axis=0)).ravel() if n else np.zeros(len(self.vocab), dtype=np.int64)
+        self.idf = okapi_idf(n, self.df, p.epsilon)
         weights = self.tf.tocoo()
-        if weights.nnz:
-            dl = self.doc_len[weights.row]
-            denom = weights.data + p.k1 * (1 - p.b + p.b * dl / avgdl)
-            data = weights.data * (p.k1 + 1) / denom
-        else:
-            data = weights.data
+        data = saturation(weights.data, self.doc_len[weights.row], avgdl, p) if weights.nnz else weights.data
         self._weights = sparse.csc_matrix((data.astype(np.float32), (weights.row, weights.col)), shape=self.tf.shape)
+
+    def idf_of(self, terms: Iterable[str]) -> dict[str, float]:
+        """idf of the given terms that occur in the index (terms of removed chunks only are left out)."""
+        ids = self.term_ids
+        return {t: float(self.idf[ids[t]]) for t in terms if t in ids and self.df[ids[t]] > 0}
 
     def scores(self, query_tokens: Sequence[str]) -> np.ndarray:
         """BM25 score of every document for the query (repeated terms count again, as in rank_bm25)."""
@@ -128,3 +122,24 @@ class BM25Index:
         if tf.shape[1] != len(vocab):
             raise ValueError(f"{folder}: term matrix has {tf.shape[1]} columns for {len(vocab)} terms")
         return cls(vocab, tf, params)
+
+
+def raw_idf(n_docs: int, df: np.ndarray) -> np.ndarray:
+    """rank_bm25's idf before the floor: log(N − df + ½) − log(df + ½)."""
+    df = np.asarray(df, dtype=np.float64)
+    return np.log(n_docs - df + 0.5) - np.log(df + 0.5)
+
+
+def okapi_idf(n_docs: int, df: np.ndarray, epsilon: float) -> np.ndarray:
+    """idf per term as ``rank_bm25.BM25Okapi``: a negative idf becomes epsilon × the mean idf; absent terms 0."""
+    idf = raw_idf(n_docs, df)
+    present = np.asarray(df) > 0
+    if present.any():
+        idf[present & (idf < 0)] = epsilon * float(idf[present].mean())
+    idf[~present] = 0.0
+    return idf.astype(np.float32)
+
+
+def saturation(tf: np.ndarray, doc_len: np.ndarray, avgdl: float, p: BM25Params) -> np.ndarray:
+    """The document side of Okapi BM25: tf·(k1+1) / (tf + k1·(1 − b + b·dl/avgdl))."""
+    return tf * (p.k1 + 1) / (tf + p.k1 * (1 - p.b + p.b * doc_len / avgdl))

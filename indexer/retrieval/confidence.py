@@ -26,13 +26,13 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Container, Mapping
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
 from indexer.records import Hit, Intent, Query
-from indexer.retrieval.bm25_index import BM25Index
 from indexer.text.normal_form import to_index_form
 from indexer.text.question_intent import carries
 from indexer.text.regions import regions
@@ -67,24 +67,28 @@ class ConfidenceFeatures:
 
 
 def extract_features(
-    query: Query, hits: list[Hit], rows: list[int], bm25: BM25Index, stop: frozenset[str]
+    query: Query,
+    hits: list[Hit],
+    context_tokens: Container[str],
+    idf: Mapping[str, float],
+    n_docs: int,
+    stop: frozenset[str],
 ) -> ConfidenceFeatures:
-    """``rows`` are the BM25 rows of ``hits``; their indexed terms stand for the passages' tokens."""
+    """``context_tokens``: the indexed terms of the top passages; ``idf``: of the query terms the index knows."""
     context = to_index_form(" ".join(
         f"{h.chunk.doc_title} {' '.join(h.chunk.heading_path)} {h.chunk.text} {h.chunk.date}"
         for h in hits[:CONTEXT_PASSAGES]
     ))
-    context_tokens = bm25.terms_of(rows[:CONTEXT_PASSAGES])
     short_forms = abbreviations()
 
     def present(term: str, where) -> bool:
         # an abbreviation counts as present when its full form is (危化品 ↔ 危险化学品)
         return term in where or any(full in where for full in short_forms.get(term, ()))
 
-    rarest = math.log(bm25.n_docs + 0.5) - math.log(0.5) if bm25.n_docs else 1.0
+    rarest = math.log(n_docs + 0.5) - math.log(0.5) if n_docs else 1.0
     total = found = 0.0
     for term in dict.fromkeys(query.tokens):
-        weight = float(bm25.idf[bm25.term_ids[term]]) if term in bm25.term_ids else rarest
+        weight = float(idf[term]) if term in idf else rarest
         total += weight
         found += weight if present(term, context_tokens) else 0.0
     coverage = found / total if total > 0 else 0.0

@@ -6,7 +6,7 @@ model fitted on one corpus means the same on another:
 
 - per list: BM25 score over the best BM25 score, cosine minus the best cosine,
   reciprocal ranks, weighted RRF (k = 5), whether both lists hold the row;
-- text: the idf-weighted share of the question's terms the passage holds, the
+- text: the idf-weighted share of the question's terms the passage text holds, the
   share found in its title and clause path, the share of the question's
   character bigrams it holds and the longest run of them (phrase credit), whether
   it carries the asked-for kind of fact (a number for 多少, a date, a department);
@@ -20,12 +20,11 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
 from indexer.records import Chunk, Intent, Query
-from indexer.retrieval.bm25_index import BM25Index
 from indexer.text.normal_form import to_index_form
 from indexer.text.question_intent import carries
 
@@ -45,8 +44,8 @@ _FACT_INTENTS = (Intent.NUMBER, Intent.DATE, Intent.DEPARTMENT)
 class ChunkText:
     """Normalized text, heading line and fact carrying of chunks, computed on first use and kept."""
 
-    def __init__(self, chunks: Sequence[Chunk]) -> None:
-        self.chunks = chunks
+    def __init__(self, chunk: Callable[[int], Chunk]) -> None:
+        self.chunk = chunk
         self._body: dict[int, str] = {}
         self._head: dict[int, str] = {}
         self._carries: dict[tuple[int, Intent], bool] = {}
@@ -54,20 +53,20 @@ class ChunkText:
     def body(self, row: int) -> str:
         text = self._body.get(row)
         if text is None:
-            text = self._body[row] = to_index_form(self.chunks[row].text)
+            text = self._body[row] = to_index_form(self.chunk(row).text)
         return text
 
     def carries(self, row: int, intent: Intent) -> bool:
         key = (row, intent)
         value = self._carries.get(key)
         if value is None:
-            value = self._carries[key] = carries(intent, self.chunks[row].text)
+            value = self._carries[key] = carries(intent, self.chunk(row).text)
         return value
 
     def head(self, row: int) -> str:
         text = self._head.get(row)
         if text is None:
-            c = self.chunks[row]
+            c = self.chunk(row)
             text = self._head[row] = to_index_form(" ".join([c.doc_title, *c.heading_path]))
         return text
 
@@ -84,44 +83,46 @@ def _bigrams(norm: str) -> list[list[str]]:
 def pool_features(
     query: Query,
     bm25_ranked: Sequence[int],
-    bm25_all: np.ndarray,
+    bm25_score: Callable[[int], float],
     dense_ranked: Sequence[int],
-    cosine: Callable[[Sequence[int]], np.ndarray],
-    bm25: BM25Index,
+    dense_score: Callable[[int], float],
+    idf: Mapping[str, float],
+    n_docs: int,
     texts: ChunkText,
     depth: int = POOL_DEPTH,
 ) -> tuple[list[int], np.ndarray]:
-    """The pool's rows (BM25 order first, then dense) and their feature matrix (rows × FEATURES)."""
+    """The pool's keys (BM25 order first, then dense) and their feature matrix (keys × FEATURES).
+
+    ``idf`` holds the question's terms the corpus knows; a term it never uses weighs as its rarest.
+    """
     rows = list(dict.fromkeys([*bm25_ranked[:depth], *dense_ranked[:depth]]))
     if not rows:
         return [], np.zeros((0, len(FEATURES)), dtype=np.float32)
     b_rank, d_rank = _ranks(bm25_ranked), _ranks(dense_ranked)
     n = len(rows)
-    b_top = float(bm25_all[bm25_ranked[0]]) if bm25_ranked else 0.0
-    b_second = float(bm25_all[bm25_ranked[1]]) if len(bm25_ranked) > 1 else 0.0
-    cos = np.asarray(cosine(rows), dtype=np.float32)
-    d_scores = np.asarray(cosine(dense_ranked[:2]), dtype=np.float32) if dense_ranked else np.zeros(0)
-    d_top = float(d_scores[0]) if len(d_scores) else float(cos.max())
-    d_second = float(d_scores[1]) if len(d_scores) > 1 else d_top
+    b_top = float(bm25_score(bm25_ranked[0])) if bm25_ranked else 0.0
+    b_second = float(bm25_score(bm25_ranked[1])) if len(bm25_ranked) > 1 else 0.0
+    cos = np.array([dense_score(r) for r in rows], dtype=np.float32)
+    d_top = float(dense_score(dense_ranked[0])) if dense_ranked else float(cos.max())
+    d_second = float(dense_score(dense_ranked[1])) if len(dense_ranked) > 1 else d_top
 
     b_rr = np.array([1.0 / b_rank[r] if r in b_rank else 0.0 for r in rows], dtype=np.float32)
     d_rr = np.array([1.0 / d_rank[r] if r in d_rank else 0.0 for r in rows], dtype=np.float32)
     rrf = np.array([(1.0 / (RRF_K + b_rank[r]) if r in b_rank else 0.0)
                     + (1.0 / (RRF_K + d_rank[r]) if r in d_rank else 0.0) for r in rows], dtype=np.float32)
-    b_rel = (np.asarray(bm25_all[rows], dtype=np.float32) / b_top) if b_top > 0 else np.zeros(n, np.float32)
+    b_rel = (np.array([bm25_score(r) for r in rows], dtype=np.float32) / b_top) if b_top > 0 \
+        else np.zeros(n, np.float32)
 
-    # the question's terms, weighted by idf; terms the corpus never uses weigh as its rarest term
     terms = list(dict.fromkeys(query.tokens))
-    rarest = math.log(bm25.n_docs + 0.5) - math.log(0.5) if bm25.n_docs else 1.0
-    weights = np.array([float(bm25.idf[bm25.term_ids[t]]) if t in bm25.term_ids else rarest for t in terms],
-                       dtype=np.float32)
+    rarest = math.log(n_docs + 0.5) - math.log(0.5) if n_docs else 1.0
+    weights = np.array([float(idf[t]) if t in idf else rarest for t in terms], dtype=np.float32)
     total = float(weights.sum())
-    known = [i for i, t in enumerate(terms) if t in bm25.term_ids]
     coverage = np.zeros(n, dtype=np.float32)
-    if known and total > 0:
-        cols = [bm25.term_ids[terms[i]] for i in known]
-        present = (bm25.tf[rows][:, cols].toarray() > 0).astype(np.float32)
-        coverage = present @ weights[known] / total
+    if total > 0:
+        bodies = [texts.body(r) for r in rows]
+        for term, weight in zip(terms, weights, strict=True):
+            coverage += weight * np.fromiter((term in b for b in bodies), dtype=np.float32, count=n)
+        coverage /= total
     head_cov = np.zeros(n, dtype=np.float32)
     if total > 0:
         heads = [texts.head(r) for r in rows]
@@ -154,7 +155,7 @@ def pool_features(
     b_margin = (b_top - b_second) / b_top if b_top > 0 else 0.0
     d_margin = min(1.0, max(0.0, (d_top - d_second) * 20.0))
     agree = len(set(bm25_ranked[:5]) & set(dense_ranked[:5])) / 5.0
-    known_w = weights[known] if known else np.zeros(0)
+    known_w = np.array([float(idf[t]) for t in terms if t in idf], dtype=np.float32)
     specific = float(known_w.mean() / rarest) if len(known_w) and rarest > 0 else 0.0
     long_q = min(1.0, len(query.norm) / LONG_QUESTION_CHARS)
     both = ((b_rr > 0) & (d_rr > 0)).astype(np.float32)

@@ -10,7 +10,7 @@ the hybrid ranking.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from indexer.records import Chunk, Document
@@ -28,22 +28,44 @@ RUNNER_UP_MAX_SHARE = 0.8  # the named title must beat the next best by 20%
 @dataclass(frozen=True)
 class Route:
     kind: str  # "header" or "signature"
-    row: int
+    row: int  # the key of the clause in the backend's candidate space
+
+
+def header_and_signature(keyed_chunks: Iterable[tuple[int, Chunk]]) -> tuple[dict[str, int], dict[str, int]]:
+    """Per doc_id, the key of its header clause (the first in the text) and of its signature clause.
+
+    ``keyed_chunks`` come in index order; the first of equals wins.
+    """
+    header: dict[str, tuple[int, int]] = {}
+    signature: dict[str, int] = {}
+    for key, chunk in keyed_chunks:
+        if chunk.doc_id not in header or chunk.start < header[chunk.doc_id][1]:
+            header[chunk.doc_id] = (key, chunk.start)
+        if is_signature(chunk):
+            signature.setdefault(chunk.doc_id, key)
+    return {doc_id: key for doc_id, (key, _) in header.items()}, signature
+
+
+def is_signature(chunk: Chunk) -> bool:
+    return bool(_SIGNATURE.match(chunk.text))
 
 
 class MetadataRouter:
-    def __init__(self, documents: Sequence[Document], chunks: Sequence[Chunk], tokenizer) -> None:
+    def __init__(
+        self, documents: Sequence[Document], header: dict[str, int], signature: dict[str, int], tokenizer
+    ) -> None:
+        """``header``/``signature``: doc_id → the key (row) of that clause, as ``header_and_signature`` gives."""
         self.tokenizer = tokenizer
         self.doc_ids = [d.doc_id for d in documents if d.kind == "document"]
         self.titles = BM25Index.build([tokenizer(f"{d.title} {d.doc_number}") for d in documents
                                        if d.kind == "document"])
-        self.header: dict[str, int] = {}
-        self.signature: dict[str, int] = {}
-        for row, chunk in enumerate(chunks):
-            if chunk.doc_id not in self.header or chunk.start < chunks[self.header[chunk.doc_id]].start:
-                self.header[chunk.doc_id] = row
-            if _SIGNATURE.match(chunk.text):
-                self.signature.setdefault(chunk.doc_id, row)
+        self.header = header
+        self.signature = signature
+
+    @classmethod
+    def from_chunks(cls, documents: Sequence[Document], chunks: Sequence[Chunk], tokenizer) -> MetadataRouter:
+        """Keys are the chunks' positions in ``chunks``."""
+        return cls(documents, *header_and_signature(enumerate(chunks)), tokenizer)
 
     def route(self, query: str, tokens: list[str]) -> Route | None:
         """``tokens`` are the query's own, from the index's tokenizer."""

@@ -7,21 +7,29 @@ backend hands out, never through the tokenizer or the patterns themselves.
 
 from __future__ import annotations
 
-from indexer.records import Intent, Query, Sentence
+from collections.abc import Sequence
+
+from indexer.records import Completion, Intent, Query, Sentence, Turn
+from indexer.text.followup import FollowUpCompleter
 from indexer.text.highlight import highlight_spans
 from indexer.text.normal_form import to_index_form
 from indexer.text.question_intent import carries, classify
 from indexer.text.sentences import split_sentences
-from indexer.text.tokenizer import ChineseTokenizer
+from indexer.text.tokenizer import ChineseTokenizer, stopwords
 
 
 class TextAnalyzer:
     def __init__(self, tokenizer: ChineseTokenizer) -> None:
         self.tokenizer = tokenizer
+        self._followups = FollowUpCompleter(tokenizer.tagged, stopwords())
 
     def analyse(self, text: str) -> Query:
         """The query record: normal form, tokens and intent, computed once."""
         return Query(text=text, norm=to_index_form(text), tokens=self.tokenizer(text), intent=classify(text))
+
+    def complete(self, question: str, history: Sequence[Turn]) -> Completion:
+        """A follow-up made self-contained from the earlier turns (rules only; see followup.py)."""
+        return self._followups.complete(question, history)
 
     def tokens(self, text: str) -> list[str]:
         return self.tokenizer(text)

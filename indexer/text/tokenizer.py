@@ -72,6 +72,13 @@ def extract_user_terms(texts: Iterable[str], min_count: int = 2) -> list[str]:
     return sorted(t for t in exact | frequent if 2 <= len(t) <= 20)
 
 
+def dictionary_terms(user_terms: Iterable[str], home_region: str | None = None) -> list[str]:
+    """Every word the tokenizer adds to jieba's dictionary (normalized): shipped terms, corpus terms, abbreviations
+    (and 咱们省 / 我省 / 本省 when the corpus has a home province)."""
+    home_forms = HOME_FORMS if home_region else ()
+    return sorted({to_index_form(t) for t in (*_shipped_terms(), *user_terms, *abbreviations(), *home_forms)})
+
+
 class ChineseTokenizer:
     """Callable text → tokens, identical for documents and queries."""
 
@@ -84,9 +91,10 @@ class ChineseTokenizer:
         self._abbreviations = abbreviations()
         if home_region:
             self._abbreviations = self._abbreviations | {form: (to_index_form(home_region),) for form in HOME_FORMS}
-        for term in (*_shipped_terms(), *self.user_terms, *self._abbreviations):
-            self._jieba.add_word(to_index_form(term), freq=USER_TERM_FREQ)
+        for term in dictionary_terms(self.user_terms, home_region):
+            self._jieba.add_word(term, freq=USER_TERM_FREQ)
         self._stop = stopwords()
+        self._tagger = None
 
     def __call__(self, text: str) -> list[str]:
         norm = to_index_form(text)
@@ -116,3 +124,14 @@ class ChineseTokenizer:
             for full in self._abbreviations.get(tok, ()):
                 expanded.extend(self._cut(full, expand=False))
         return expanded
+
+    def tagged(self, text: str) -> list[tuple[str, str]]:
+        """(word, part-of-speech) pairs of the raw text, jieba's tagger over this tokenizer's dictionary.
+
+        Words of the corpus dictionary have no tag in jieba's table and come back as ``x``.
+        """
+        if self._tagger is None:
+            import jieba.posseg
+
+            self._tagger = jieba.posseg.POSTokenizer(self._jieba)
+        return [(pair.word, pair.flag) for pair in self._tagger.lcut(text, HMM=True)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 from typing import Annotated
 
@@ -11,6 +12,7 @@ from config import Settings
 from indexer.backends.base import IndexBackend
 from service.answering import Answerer
 from service.index_holder import IndexHolder, IndexUnavailable
+from service.question_log import QuestionLog
 
 
 def get_app_settings(request: Request) -> Settings:
@@ -32,14 +34,50 @@ def get_answerer(request: Request) -> Answerer:
     return request.app.state.answerer
 
 
+def get_question_log(request: Request) -> QuestionLog:
+    return request.app.state.question_log
+
+
+def get_caller(
+    request: Request,
+    settings: Annotated[Settings, Depends(get_app_settings)],
+    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> str | None:
+    """Who asked, for the question log: only with ``LOG_USERS`` and only when a token identifies them.
+
+    A user set on the request by an authentication layer wins; otherwise a bearer token is
+    recorded as a pseudonym (a hash, never the token itself).
+    """
+    if not settings.log_users:
+        return None
+    user = getattr(request.state, "user", None)
+    if user:
+        return str(getattr(user, "name", user))
+    if authorization and authorization.lower().startswith("bearer ") and authorization[7:].strip():
+        return "token:" + hashlib.sha256(authorization[7:].strip().encode()).hexdigest()[:16]
+    return None
+
+
+def admin_key_problem(settings: Settings, supplied: str | None) -> tuple[int, str] | None:
+    """Why a request may not change documents (status, message), or None when ``supplied`` is the key.
+
+    The one check, used by the ``require_admin`` dependency and by ``RequestLimits`` before any body is read.
+    """
+    expected = settings.admin_api_key.get_secret_value()
+    if not expected:
+        return 403, "admin routes (document updates, feedback review) are disabled: ADMIN_API_KEY is not set"
+    if supplied is None or not hmac.compare_digest(supplied.encode(), expected.encode()):
+        return 401, "missing or wrong X-API-Key header"
+    return None
+
+
 def require_admin(
     settings: Annotated[Settings, Depends(get_app_settings)],
     x_api_key: Annotated[str | None, Header(description="the admin API key (ADMIN_API_KEY)")] = None,
 ) -> None:
-    if not settings.admin_api_key:
-        raise HTTPException(status_code=403, detail="document updates are disabled: ADMIN_API_KEY is not set")
-    if x_api_key is None or not hmac.compare_digest(x_api_key.encode(), settings.admin_api_key.encode()):
-        raise HTTPException(status_code=401, detail="missing or wrong X-API-Key header")
+    problem = admin_key_problem(settings, x_api_key)
+    if problem is not None:
+        raise HTTPException(status_code=problem[0], detail=problem[1])
 
 
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
@@ -47,3 +85,5 @@ IndexDep = Annotated[IndexBackend, Depends(get_index)]
 HolderDep = Annotated[IndexHolder, Depends(get_holder)]
 AnswererDep = Annotated[Answerer, Depends(get_answerer)]
 AdminDep = Annotated[None, Depends(require_admin)]
+QuestionLogDep = Annotated[QuestionLog, Depends(get_question_log)]
+CallerDep = Annotated[str | None, Depends(get_caller)]

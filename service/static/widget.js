@@ -4,15 +4,20 @@
  * Embed:  <script src="http://host:8000/widget.js" data-api-base="http://host:8000"></script>
  *         data-api-base is optional; by default the API is the origin this script was loaded from.
  *
- * Protocol: POST {apiBase}/v1/ask/stream  with JSON {"question": "...", "top_k": 5}
+ * Protocol: POST {apiBase}/v1/ask/stream  with JSON {"question": "...", "top_k": 5, "history": [...]}
+ *   history: the earlier turns of this conversation, oldest first, {question, chunk_ids, answer} (kept here,
+ *   the service is stateless); a follow-up such as "那高龄补贴呢？" is completed from them.
  * The response is a Server-Sent Events stream (UTF-8), read with fetch + ReadableStream:
- *   event: citations  data: {"question", "answerable", "citations": [{n, chunk_id, doc_title, doc_number,
- *                                                                    heading_path, text, quote}]}
+ *   event: citations  data: {"answer_id", "question", "completed_question", "answerable",
+ *                            "citations": [{n, chunk_id, doc_id, doc_title, doc_number, heading_path, text, quote,
+ *                                           source_url}]}
  *   event: delta      data: {"text": "..."}          (zero or more; pieces of the answer, appended)
  *   event: done       data: {"answer", "answerable", "took_ms"}   (final answer; the message is re-rendered)
  *   event: error      data: {"message": "..."}
  * Answer text carries markers [1], [2] … that refer to citations[n-1]; each becomes a button that
- * opens a citation card. Server text is only ever inserted as text nodes, never as HTML.
+ * opens a citation card with a "查看原文" link to the source view. Under a finished answer, 有帮助 / 没帮助
+ * buttons post {answer_id, rating, reason, comment} to {apiBase}/v1/feedback.
+ * Server text is only ever inserted as text nodes, never as HTML.
  * The finished answer message gets data-done="true"; an unanswerable one gets class "not-found".
  */
 (() => {
@@ -43,7 +48,18 @@
     serverError: "服务出错：",
     interrupted: "回答中断，请重试。",
     thinking: "正在检索文件…",
+    understood: (q) => `按“${q}”理解`,
+    viewSource: "查看原文",
+    helpful: "有帮助",
+    unhelpful: "没帮助",
+    reasonLabel: "问题类型",
+    reasons: ["答非所问", "引用不准确", "内容过时", "没有找到", "其他"],
+    commentLabel: "补充说明（可选）",
+    submit: "提交反馈",
+    thanks: "感谢您的反馈！",
+    feedbackFailed: "反馈提交失败：",
   };
+  const MAX_HISTORY = 5;
 
   const CSS = `
 :host { all: initial; }
@@ -93,6 +109,16 @@
 .card .meta { color: #52606d; font-size: 12px; }
 .card .passage { margin: 6px 0 0; white-space: pre-wrap; color: #323f4b; }
 .card mark { background: #ffe58a; color: inherit; padding: 0 1px; }
+.card .source { display: inline-block; margin-top: 4px; color: #9a1515; font-size: 12px; }
+.understood { font-size: 12px; color: #52606d; margin-bottom: 4px; white-space: normal; }
+.feedback { margin-top: 6px; display: flex; flex-wrap: wrap; gap: 6px; align-items: center; white-space: normal;
+  font-size: 12px; color: #52606d; }
+.feedback button { font: inherit; font-size: 12px; padding: 1px 8px; border: 1px solid #cbd2d9; border-radius: 10px;
+  background: #fff; color: #3e4c59; cursor: pointer; }
+.feedback button[aria-pressed="true"] { background: #b71c1c; border-color: #b71c1c; color: #fff; }
+.feedback form { display: flex; flex-direction: column; gap: 4px; width: 100%; }
+.feedback select, .feedback textarea { font: inherit; font-size: 12px; border: 1px solid #cbd2d9; border-radius: 6px;
+  padding: 3px 6px; }
 .typing { display: inline-flex; gap: 4px; align-items: center; color: #7b8794; font-size: 12px; }
 .typing i { width: 6px; height: 6px; border-radius: 50%; background: #9aa5b1; animation: blink 1.2s infinite; }
 .typing i:nth-child(2) { animation-delay: .2s; } .typing i:nth-child(3) { animation-delay: .4s; }
@@ -192,7 +218,55 @@
       el("div", { class: "doc", text: `[${citation.n}] ${citation.doc_title || ""}` }),
       citation.doc_number ? el("div", { class: "meta", text: TEXT.docNumber + citation.doc_number }) : null,
       path ? el("div", { class: "meta", text: TEXT.clause + path }) : null,
-      el("p", { class: "passage" }, ...highlighted(citation.text || "", citation.quote || "")));
+      el("p", { class: "passage" }, ...highlighted(citation.text || "", citation.quote || "")),
+      sourceLink(citation));
+  }
+
+  function sourceLink(citation) {
+    if (typeof citation.source_url !== "string" || !citation.source_url.startsWith("/")) return null;
+    const url = new URL(citation.source_url, `${apiBase}/`);
+    if (url.protocol !== "http:" && url.protocol !== "https:") return null;
+    return el("a", { class: "source", href: url.href, target: "_blank", rel: "noopener", text: TEXT.viewSource });
+  }
+
+  // ---- Thumbs up / down with a reason ----
+  async function sendFeedback(answerId, rating, reason, comment) {
+    const response = await fetch(`${apiBase}/v1/feedback`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ answer_id: answerId, rating, reason, comment }),
+    });
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+  }
+
+  function feedbackBar(answerId) {
+    const status = el("span", { class: "fb-status", role: "status" });
+    const bar = el("div", { class: "feedback" });
+    const done = () => { bar.replaceChildren(el("span", { class: "fb-status", role: "status", text: TEXT.thanks })); };
+    const fail = (err) => { status.textContent = TEXT.feedbackFailed + err.message; };
+    const up = el("button", { type: "button", class: "fb-up", "aria-pressed": "false", text: TEXT.helpful,
+      onclick: () => sendFeedback(answerId, "up", "", "").then(done, fail) });
+    const down = el("button", { type: "button", class: "fb-down", "aria-pressed": "false",
+      text: TEXT.unhelpful, "aria-expanded": "false", onclick: () => openForm() });
+    function openForm() {
+      if (bar.querySelector("form")) return;
+      down.setAttribute("aria-pressed", "true");
+      down.setAttribute("aria-expanded", "true");
+      const reason = el("select", { "aria-label": TEXT.reasonLabel },
+        ...TEXT.reasons.map((r) => el("option", { value: r, text: r })));
+      const comment = el("textarea", { rows: "2", maxlength: "2000", "aria-label": TEXT.commentLabel,
+        placeholder: TEXT.commentLabel });
+      const form = el("form", { class: "fb-form" }, reason, comment,
+        el("button", { type: "submit", class: "fb-submit", text: TEXT.submit }));
+      form.addEventListener("submit", (event) => {
+        event.preventDefault();
+        sendFeedback(answerId, "down", reason.value, comment.value.trim()).then(done, fail);
+      });
+      bar.append(form);
+      reason.focus();
+    }
+    bar.append(up, down, status);
+    return bar;
   }
 
   class BotMessage {
@@ -211,6 +285,11 @@
 
     setCitations(data) {
       this.citations = Array.isArray(data.citations) ? data.citations : [];
+      if (typeof data.answer_id === "string") this.answerId = data.answer_id;
+      if (typeof data.completed_question === "string" && data.completed_question) {
+        this.node.insertBefore(el("div", { class: "understood", text: TEXT.understood(data.completed_question) }),
+          this.body);
+      }
       this.setAnswerable(data.answerable);
       this.renderSources();
     }
@@ -288,6 +367,8 @@
       this.renderAnswer();
       this.renderSources();
       if (typeof data.took_ms === "number") this.node.dataset.tookMs = String(Math.round(data.took_ms));
+      if (typeof data.answer_id === "string") this.answerId = data.answer_id;
+      if (this.answerId) this.node.append(feedbackBar(this.answerId));
       this.node.dataset.done = "true";
     }
 
@@ -305,13 +386,13 @@
     return detail == null ? "" : JSON.stringify(detail);
   }
 
-  async function ask(question, message) {
+  async function ask(question, message, history) {
     let response;
     try {
       response = await fetch(`${apiBase}/v1/ask/stream`, {
         method: "POST",
         headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
-        body: JSON.stringify({ question, top_k: 5 }),
+        body: JSON.stringify({ question, top_k: 5, history }),
       });
     } catch (err) {
       message.fail(TEXT.networkFailed);
@@ -373,6 +454,7 @@
     }
 
     let busy = false;
+    const history = []; // this conversation's finished turns, oldest first (the service keeps none)
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       const question = input.value.trim();
@@ -392,7 +474,10 @@
       scroll.observe(message.node, { childList: true, subtree: true, characterData: true });
       messages.scrollTop = messages.scrollHeight;
       try {
-        await ask(question, message);
+        await ask(question, message, history.slice(-MAX_HISTORY));
+        if (message.node.dataset.done === "true" && !message.node.classList.contains("error")) {
+          history.push({ question, chunk_ids: message.citations.map((c) => String(c.chunk_id)), answer: message.answer });
+        }
       } finally {
         scroll.disconnect();
         busy = false;

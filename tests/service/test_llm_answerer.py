@@ -60,3 +60,17 @@ def test_http_errors_and_timeouts_fall_back():
 
     for handler in (server_error, timeout, garbage):
         assert _answerer(handler).answer("涨多少", _hits(), FALLBACK, _first_sentence) is FALLBACK
+
+
+def test_a_reply_without_text_content_falls_back():
+    """Servers with a reasoning parser send ``"content": null`` when the model only reasoned (issue 12, case 6)."""
+    def message(body: dict):
+        def handler(request):
+            return httpx.Response(200, json={"choices": [{"message": body}]})
+        return handler
+
+    replies = [{"role": "assistant", "content": None, "reasoning_content": "养老金……"},
+               {"role": "assistant", "content": ["15元[1]"]}, {"role": "assistant", "content": "  "},
+               {"role": "assistant"}]
+    for body in replies:
+        assert _answerer(message(body)).answer("涨多少", _hits(), FALLBACK, _first_sentence) is FALLBACK

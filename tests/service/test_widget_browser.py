@@ -8,79 +8,17 @@ Only the XSS and HTTP-error tests intercept the API, to feed it responses the re
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
+
+from tests.service.widget_driver import ask, open_widget
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-ANSWER_TIMEOUT_MS = 60_000
 DOC_NUMBER = re.compile(r"[\u4e00-\u9fff]+〔\d{4}〕\d+号")
-
-
-@pytest.fixture(scope="session")
-def chromium_path() -> str:
-    """The system Chromium; missing is a failure in CI and a skip on a developer machine."""
-    path = shutil.which("chromium")
-    if path is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("Chromium is required in CI for the browser tests: apt-get install chromium")
-        pytest.skip("Chromium not installed: sudo apt-get install chromium")
-    return path
-
-
-@pytest.fixture(scope="session")
-def browser(chromium_path: str) -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def page(browser: Browser, live_service: str) -> Iterator[Page]:
-    """A fresh page on the demo site; fails the test on any uncaught script error."""
-    context = browser.new_context(base_url=live_service, locale="zh-CN", viewport={"width": 1280, "height": 860})
-    page = context.new_page()
-    page_errors: list[str] = []
-    page.on("pageerror", lambda error: page_errors.append(str(error)))
-    page.goto("/")
-    yield page
-    context.close()
-    assert not page_errors, f"uncaught errors in the page: {page_errors}"
-
-
-def open_widget(page: Page) -> None:
-    page.get_by_role("button", name="打开政策文件问答").click()
-    page.get_by_role("dialog", name="政策文件问答").wait_for(state="visible")
-
-
-def ask(page: Page, question: str, *, press_enter: bool = False) -> Locator:
-    """Ask through the widget UI and return the locator of the finished bot message."""
-    box = page.locator(".composer input")
-    box.fill(question)
-    if press_enter:
-        box.press("Enter")
-    else:
-        page.get_by_role("button", name="发送").click()
-    message = page.locator(".msg.bot").last
-    message.and_(page.locator('[data-done="true"]')).wait_for(timeout=ANSWER_TIMEOUT_MS)
-    return message
 
 
 def sse_body(*events: tuple[str, dict]) -> str:
@@ -142,6 +80,7 @@ def test_server_text_is_never_interpreted_as_html(page: Page) -> None:
         "heading_path": [f"第一条{img}"],
         "text": f"条款原文{img}{script}结束",
         "quote": img,
+        "source_url": "javascript:window.__xss=3",
     }
     body = sse_body(
         ("citations", {"question": "测试", "answerable": True, "citations": [citation]}),
@@ -162,6 +101,7 @@ def test_server_text_is_never_interpreted_as_html(page: Page) -> None:
     expect(panel).to_contain_text("<img src=x")
     expect(message.locator(".card .passage")).to_contain_text(script)
     assert panel.locator("img, script").count() == 0
+    assert message.locator("a.source").count() == 0  # a non-relative source link is not made a link
 
 
 def test_http_error_is_shown_readably(page: Page) -> None:

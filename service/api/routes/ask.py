@@ -9,9 +9,13 @@ from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
+from indexer.backends.base import IndexBackend
+from indexer.records import Turn
 from service.answer_composer import Answer
-from service.api.deps import AnswererDep, IndexDep
+from service.api.deps import AnswererDep, CallerDep, IndexDep, QuestionLogDep
 from service.api.routes.search import to_filters
+from service.pages.source_page import source_link
+from service.question_log import LoggedAnswer, QuestionLog
 from service.schemas import AskRequest, AskResponse, CitationOut
 
 router = APIRouter(tags=["ask"])
@@ -23,19 +27,47 @@ _PIECES = re.compile(r"\[\d+\]|[^\[]{1,12}|\[")
 def _citations(answer: Answer) -> list[CitationOut]:
     return [
         CitationOut(
-            n=c.n, chunk_id=c.chunk.chunk_id, doc_title=c.chunk.doc_title, doc_number=c.chunk.doc_number,
-            heading_path=c.chunk.heading_path, text=c.chunk.text, quote=c.quote,
+            n=c.n, chunk_id=c.chunk.chunk_id, doc_id=c.chunk.doc_id, doc_title=c.chunk.doc_title,
+            doc_number=c.chunk.doc_number, heading_path=c.chunk.heading_path, text=c.chunk.text, quote=c.quote,
+            source_url=source_link(c.chunk.doc_id, c.chunk.chunk_id, c.quote),
         )
         for c in answer.citations
     ]
 
 
+def _history(body: AskRequest) -> list[Turn]:
+    return [Turn(t.question, tuple(t.chunk_ids), t.answer) for t in body.history]
+
+
+def index_version(index: IndexBackend) -> str:
+    stats = index.stats()
+    return f"{str(stats.get('corpus_fingerprint', ''))[:12]}@{stats.get('built_at', '')}"
+
+
+async def _answer(body: AskRequest, index: IndexBackend, answerer, log: QuestionLog, caller: str | None):
+    answer = await run_in_threadpool(
+        answerer.answer, index, body.question, body.top_k, to_filters(body.filters), _history(body)
+    )
+    citations = _citations(answer)
+    entry = LoggedAnswer(
+        question=body.question, completed=answer.completed or body.question, answer=answer.answer,
+        answerable=answer.answerable, confidence=answer.confidence,
+        citations=[{"n": c.n, "chunk_id": c.chunk_id, "doc_id": c.doc_id, "quote": c.quote} for c in citations],
+        index_version=index_version(index), caller=caller,
+    )
+    await run_in_threadpool(log.log_answer, entry)
+    return answer, citations, entry.answer_id
+
+
 @router.post("/v1/ask", response_model=AskResponse)
-async def ask(body: AskRequest, index: IndexDep, answerer: AnswererDep) -> AskResponse:
+async def ask(
+    body: AskRequest, index: IndexDep, answerer: AnswererDep, log: QuestionLogDep, caller: CallerDep
+) -> AskResponse:
     started = time.perf_counter()
-    answer = await run_in_threadpool(answerer.answer, index, body.question, body.top_k, to_filters(body.filters))
+    answer, citations, answer_id = await _answer(body, index, answerer, log, caller)
     return AskResponse(
-        question=body.question, answer=answer.answer, answerable=answer.answerable, citations=_citations(answer),
+        answer_id=answer_id, question=body.question, completed_question=answer.completed or None,
+        answer=answer.answer, answerable=answer.answerable, confidence=answer.confidence, citations=citations,
         took_ms=round((time.perf_counter() - started) * 1000, 2),
     )
 
@@ -49,18 +81,22 @@ def _event(name: str, data: dict) -> str:
     response_class=StreamingResponse,
     responses={200: {"content": {"text/event-stream": {}}, "description": "citations, delta…, done"}},
 )
-async def ask_stream(body: AskRequest, index: IndexDep, answerer: AnswererDep) -> StreamingResponse:
+async def ask_stream(
+    body: AskRequest, index: IndexDep, answerer: AnswererDep, log: QuestionLogDep, caller: CallerDep
+) -> StreamingResponse:
     started = time.perf_counter()
-    answer = await run_in_threadpool(answerer.answer, index, body.question, body.top_k, to_filters(body.filters))
+    answer, citations, answer_id = await _answer(body, index, answerer, log, caller)
 
     def events() -> Iterator[str]:
-        citations = [c.model_dump() for c in _citations(answer)]
-        yield _event("citations", {"question": body.question, "answerable": answer.answerable, "citations": citations})
+        yield _event("citations", {
+            "answer_id": answer_id, "question": body.question, "completed_question": answer.completed or None,
+            "answerable": answer.answerable, "citations": [c.model_dump() for c in citations],
+        })
         for piece in _PIECES.findall(answer.answer):
             yield _event("delta", {"text": piece})
         yield _event(
             "done",
-            {"answer": answer.answer, "answerable": answer.answerable,
+            {"answer_id": answer_id, "answer": answer.answer, "answerable": answer.answerable,
              "took_ms": round((time.perf_counter() - started) * 1000, 2)},
         )
 

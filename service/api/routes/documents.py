@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from indexer.backends.base import IndexBackend
 from indexer.backends.factory import SUPPORTED_SUFFIXES, ingest_files
-from indexer.records import Chunk, Document
+from indexer.records import Chunk, Document, status_on
 from service.api.deps import AdminDep, HolderDep, IndexDep, SettingsDep
 from service.schemas import ChunkContext, ChunkOut, DeleteResponse, DocumentDetail, DocumentSummary, UploadResponse
 
@@ -22,7 +22,8 @@ IdParam = Annotated[str, PathParam(min_length=1, max_length=300)]
 def _summary(doc: Document, n_chunks: int) -> DocumentSummary:
     return DocumentSummary(
         doc_id=doc.doc_id, title=doc.title, doc_number=doc.doc_number, issuer=doc.issuer, date=doc.date,
-        kind=doc.kind, source=doc.source, n_chunks=n_chunks,
+        kind=doc.kind, source=doc.source, n_chunks=n_chunks, status=status_on(doc).value,
+        effective_from=doc.effective_from, effective_to=doc.effective_to, visibility=list(doc.visibility),
     )
 
 
@@ -73,6 +74,7 @@ async def upload_documents(
     _: AdminDep, holder: HolderDep, settings: SettingsDep, files: Annotated[list[UploadFile], File()]
 ) -> UploadResponse:
     started = time.perf_counter()
+    holder.current  # noqa: B018 -- raises IndexUnavailable (503) before any file is parsed
     with tempfile.TemporaryDirectory(prefix="upload-") as tmp:
         paths = []
         for upload in files:

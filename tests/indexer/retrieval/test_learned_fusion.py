@@ -37,8 +37,8 @@ def test_pool_features_are_bounded_ratios_that_favour_the_matching_passage(setup
     bm25_ranked = [int(r) for r in np.argsort(-scores) if scores[r] > 0]
     dense_ranked = [2, 0, 1]
     cos = np.array([0.9, 0.7, 0.8], dtype=np.float32)
-    rows, x = pool_features(query, bm25_ranked, scores, dense_ranked, lambda rs: cos[list(rs)], bm25,
-                            ChunkText(chunks))
+    rows, x = pool_features(query, bm25_ranked, lambda r: scores[r], dense_ranked, lambda r: cos[r],
+                            bm25.idf_of(query.tokens), bm25.n_docs, ChunkText(lambda r: chunks[r]))
     assert sorted(rows) == [0, 1, 2] and x.shape == (3, len(FEATURES))
     assert np.isfinite(x).all() and (x[:, FEATURES.index("coverage")] <= 1.0 + 1e-6).all()
     first = rows.index(0)
@@ -64,6 +64,12 @@ def test_a_model_missing_a_feature_is_refused(tmp_path):
     path.write_text(json.dumps({"weights": {"coverage": 1.0}}))
     with pytest.raises(ValueError, match="lacks weights"):
         LinearRanker.load(path)
+
+
+def test_home_province_forms_expand_to_the_corpus_province():
+    tokens = ChineseTokenizer([], home_region="青海省")("咱们省对5G网络有什么安排？")
+    assert "青海省" in tokens and "咱们省" in tokens
+    assert "青海省" not in ChineseTokenizer()("咱们省对5G网络有什么安排？")
 
 
 def test_the_shipped_model_loads_and_names_what_it_was_fitted_on():

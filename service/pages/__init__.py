@@ -1,0 +1,1 @@
+"""Server-rendered HTML pages (every piece of document text escaped)."""
