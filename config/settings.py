@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -42,6 +42,12 @@ class Settings(BaseSettings):
     chunk_max_chars: int = 500
     chunk_min_chars: int = 40
 
+    # what parsing one input file may cost (uploads: in a worker process with these limits)
+    max_decompressed_bytes: int = Field(200 * 1024 * 1024, gt=0)
+    pdf_max_pages: int = Field(2000, gt=0)
+    parse_timeout_s: float = Field(120.0, gt=0)
+    parse_memory_bytes: int = Field(2 * 1024**3, gt=0)
+
     # retrieval
     fusion: Literal["learned", "rrf", "score"] = "learned"
     fusion_model: Path | None = None  # default: the fitted indexer/data/fusion.json
@@ -65,6 +71,14 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(20 * 1024 * 1024, ge=1)  # one upload request, all its files together
     max_json_bytes: int = Field(1024 * 1024, ge=1)  # the body of any other request
 
+    # policy lifecycle: documents not in force are hidden, ranked last, or shown like the others
+    lifecycle_policy: Literal["hide", "demote", "show"] = "hide"
+
+    # access control
+    access_token_secret: str = ""  # HS256 key shared with the intranet portal; unset = no bearer tokens
+    access_groups_header: str = ""  # e.g. X-Remote-Groups, set by the reverse proxy (comma-separated groups)
+    trusted_proxies: list[str] = Field(default_factory=list)  # addresses whose groups header is honoured
+
     # optional generative answers
     llm_base_url: str = ""
     llm_model: str = ""
@@ -75,6 +89,24 @@ class Settings(BaseSettings):
     feedback_db: Path = PROJECT_ROOT / "var" / "feedback.sqlite"
     log_users: bool = False  # store the caller (from a bearer token) with each logged question
     log_retention_days: int = Field(default=90, ge=1)
+    @field_validator("access_token_secret")
+    @classmethod
+    def _long_enough(cls, value: str) -> str:
+        if value and len(value.encode()) < 32:
+            raise ValueError(f"ACCESS_TOKEN_SECRET must be at least 32 bytes for HS256, got {len(value.encode())}")
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _addresses(cls, value: list[str]) -> list[str]:
+        import ipaddress
+
+        for address in value:
+            try:
+                ipaddress.ip_address(address)
+            except ValueError:
+                raise ValueError(f"TRUSTED_PROXIES: {address!r} is not an IP address") from None
+        return value
 
 
 @lru_cache

@@ -10,7 +10,15 @@ import time
 from pathlib import Path
 
 from config import get_settings
-from indexer.backends.factory import index_exists, new_backend, open_backend, where
+from indexer.backends.factory import (
+    add_to_index,
+    build_index,
+    index_exists,
+    ingest_files,
+    new_backend,
+    open_backend,
+    where,
+)
 from indexer.records import SearchFilters
 from indexer.retrieval.retriever import SEARCH_MODES
 
@@ -65,9 +73,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _ingest(paths: list[Path], settings):
-    from indexer.ingest.pipeline import ingest
-
-    result = ingest(paths, max_chars=settings.chunk_max_chars, min_chars=settings.chunk_min_chars)
+    result = ingest_files(paths, settings)
     for error in result.errors:
         print(f"error: {error.source}: {error.message}", file=sys.stderr)
     return result
@@ -98,7 +104,7 @@ def _build(args: argparse.Namespace) -> int:
         print("error: no documents to index; the previous index (if any) is unchanged", file=sys.stderr)
         return 1
     index = new_backend(settings, args.index)
-    index.build(result.documents, result.chunks, show_progress=not args.quiet)
+    build_index(index, result.documents, result.chunks, args.index, show_progress=not args.quiet)
     _summary("built", len(result.documents), len(result.chunks), time.perf_counter() - started)
     return 1 if result.errors else 0
 
@@ -109,7 +115,10 @@ def _add(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     result = _ingest(args.paths, settings)
     if result.documents:
-        index.add(result.documents, result.chunks, show_progress=not args.quiet)
+        _, updated = add_to_index(index, result.documents, result.chunks, args.index, show_progress=not args.quiet)
+        for doc in updated:
+            print(f"updated: {doc.doc_id} {doc.doc_number} now {doc.status}, superseded by "
+                  f"{', '.join(doc.superseded_by)}", file=sys.stderr)
     _summary("added", len(result.documents), len(result.chunks), time.perf_counter() - started)
     return 1 if result.errors or not result.documents else 0
 

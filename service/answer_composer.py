@@ -42,6 +42,8 @@ class Answer:
     citations: list[Citation] = field(default_factory=list)
     intent: str = Intent.OTHER.value
     support: float = 0.0  # how well the best-supported sentence carries the question (see verify)
+    statuses: dict[int, str] = field(default_factory=dict)  # citation n → its document's status today
+    notes: dict[int, str] = field(default_factory=dict)  # citation n → why its document is not in force
     completed: str = ""  # the follow-up question made self-contained ("" when asked in full)
     confidence: float = 0.0
 

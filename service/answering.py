@@ -10,8 +10,9 @@ import numpy as np
 
 from config import Settings
 from indexer.backends.base import IndexBackend
-from indexer.records import Completion, SearchFilters, Turn
+from indexer.records import Completion, SearchFilters, Turn, readable_by, status_on
 from service.answer_composer import Answer, AnswerComposer, ComposerWeights
+from service.lifecycle_notes import References, insert_notes
 from service.llm_answerer import LLMAnswerer
 
 log = logging.getLogger(__name__)
@@ -76,7 +77,9 @@ class Answerer:
         self, index: IndexBackend, question: str, top_k: int, filters: SearchFilters | None,
         history: list[Turn] | None = None,
     ) -> Answer:
-        completion = self.complete(index, question, history or [])
+        groups = filters.groups if filters else None
+        history = [_readable_turn(index, turn, groups) for turn in history or []]
+        completion = self.complete(index, question, history)
         query = index.analyzer.analyse(completion.completed)
         if completion.followup and history:
             query.prefer_doc_ids = _answer_docs(index, history[-1])
@@ -84,7 +87,7 @@ class Answerer:
         hits = result.hits[:top_k]
         composer = self.composer(index)
         # the search's `confident` flag keeps its own threshold; answers abstain by the composer's
-        # verification and a lower, separately fitted confidence floor (evaluation crossval --answers)
+        # verification and a confidence floor fitted with it (python -m evaluation crossval --answers)
         answerable = result.route_kind is not None or result.confidence >= composer.weights.min_confidence
         answer = composer.compose(query, hits, answerable, result.route_kind)
         if self.llm is not None and answer.answerable:
@@ -96,7 +99,32 @@ class Answerer:
         answer.question = question
         answer.completed = completion.completed if completion.followup else ""
         answer.confidence = result.confidence
-        return answer
+        return _annotate(answer, index, filters)
+
+
+def _annotate(answer: Answer, index: IndexBackend, filters: SearchFilters | None) -> Answer:
+    """Statuses of the cited documents, and a note next to each citation of one not in force today."""
+    refs = References(index, filters.groups if filters else None)
+    for citation in answer.citations:
+        doc = index.document(citation.chunk.doc_id)
+        if doc is None:
+            continue
+        answer.statuses[citation.n] = status_on(doc).value
+        if (note := refs.note(doc)) is not None:
+            answer.notes[citation.n] = note
+    if answer.notes and answer.answerable:
+        answer.answer = insert_notes(answer.answer, answer.notes)
+    return answer
+
+
+def _readable_turn(index: IndexBackend, turn: Turn, groups: frozenset[str] | None) -> Turn:
+    """The turn with only the chunk ids of documents the caller may read (the client sends them)."""
+    def readable(chunk_id: str) -> bool:
+        chunk = index.chunk(chunk_id)
+        doc = index.document(chunk.doc_id) if chunk is not None else None
+        return doc is not None and readable_by(doc, groups)
+
+    return Turn(turn.question, tuple(c for c in turn.chunk_ids if readable(c)), turn.answer, turn.doc_titles)
 
 
 def _with_titles(index: IndexBackend, turn: Turn) -> Turn:

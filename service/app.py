@@ -66,7 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestLimits, settings=settings)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,
-                           allow_methods=["GET", "POST", "DELETE", "PATCH"],
+                           allow_methods=["GET", "POST", "PATCH", "DELETE"],
                            allow_headers=["Content-Type", "X-API-Key", "X-Request-ID", "Authorization"])
 
     @app.exception_handler(IndexUnavailable)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -36,6 +37,21 @@ class Filters(BaseModel):
         return value
 
 
+AS_OF = Field(default=None, description="YYYY-MM-DD: answer from the documents in force on that day",
+              examples=["2019-06-01"])
+
+
+def _as_of(value: str | None) -> str | None:
+    if value is not None:
+        if not _ISO_DATE.match(value):
+            raise ValueError("must be a date written YYYY-MM-DD")
+        try:
+            date.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a calendar date") from None
+    return value
+
+
 class Weights(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -51,6 +67,9 @@ class SearchRequest(BaseModel):
     mode: Literal["hybrid", "bm25", "dense"] = "hybrid"
     filters: Filters | None = None
     weights: Weights | None = Field(default=None, description="override the fusion weights for this request")
+    as_of: str | None = AS_OF
+
+    _check_as_of = field_validator("as_of")(_as_of)
 
     @field_validator("query")
     @classmethod
@@ -66,6 +85,7 @@ class SearchHit(BaseModel):
     date: str
     heading_path: list[str]
     text: str
+    status: str = Field(description="the document's status today (现行有效 / 已修订 / 已废止 / 已失效 / 尚未施行)")
     highlights: list[tuple[int, int]]
     score: float
     bm25_score: float
@@ -101,10 +121,13 @@ class AskRequest(BaseModel):
     question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS, examples=["农村老人的基础养老金今年涨多少？"])
     top_k: int = Field(default=5, ge=1, le=20)
     filters: Filters | None = None
+    as_of: str | None = AS_OF
     history: list[HistoryTurn] = Field(
         default_factory=list, max_length=10,
         description="earlier turns, oldest first; a follow-up (那…呢, 这个文件…) is completed from them",
     )
+
+    _check_as_of = field_validator("as_of")(_as_of)
 
     @field_validator("question")
     @classmethod
@@ -122,6 +145,8 @@ class CitationOut(BaseModel):
     text: str
     quote: str
     source_url: str = Field(description="the source view at this clause, quote marked (relative to the service)")
+    status: str = Field(description="the cited document's status today")
+    note: str | None = Field(default=None, description="why the cited document is not in force, and its successor")
 
 
 class AskResponse(BaseModel):
@@ -212,10 +237,13 @@ class DocumentSummary(BaseModel):
     kind: str
     source: str
     n_chunks: int
-    status: str = Field(default="", description="lifecycle status today (现行有效, 已废止, …); empty if unknown")
-    effective_from: str = ""
-    effective_to: str = ""
-    visibility: list[str] = Field(default_factory=list, description="groups that may read it; empty = everyone")
+    status: str = Field(description="status today: 现行有效 / 已修订 / 已废止 / 已失效 / 尚未施行")
+    recorded_status: str = Field(description="the status recorded at indexing (or by an administrator)")
+    effective_from: str
+    effective_to: str
+    supersedes: list[str]
+    superseded_by: list[str]
+    visibility: list[str] = Field(description="groups that may read it; empty = everyone")
 
 
 class ChunkOut(BaseModel):
@@ -251,3 +279,21 @@ class UploadResponse(BaseModel):
 class DeleteResponse(BaseModel):
     deleted: str
     took_ms: float
+
+
+class DocumentPatch(BaseModel):
+    """An administrator's correction; only the fields given change, and they survive re-indexing."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: Literal["现行有效", "已修订", "已废止", "已失效", "尚未施行"] | None = None
+    effective_from: str | None = Field(default=None, description="YYYY-MM-DD, or empty for open")
+    effective_to: str | None = Field(default=None, description="YYYY-MM-DD (last day in force), or empty")
+    supersedes: list[str] | None = Field(default=None, max_length=100)
+    superseded_by: list[str] | None = Field(default=None, max_length=100)
+    visibility: list[str] | None = Field(default=None, max_length=100, description="groups; empty = everyone")
+
+    @field_validator("effective_from", "effective_to")
+    @classmethod
+    def _date_or_empty(cls, value: str | None) -> str | None:
+        return value if value in (None, "") else _as_of(value)

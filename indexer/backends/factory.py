@@ -6,23 +6,27 @@ new module plus one branch in ``open_backend``/``new_backend``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from config import Settings
 from indexer.backends.base import BackendUnavailable, IndexBackend
+from indexer.backends.catalog import CORRECTABLE, add_to_index, build_index, correct_document
 from indexer.backends.local import LocalIndex
 from indexer.backends.local_store import read_manifest
-from indexer.ingest.loaders import SUPPORTED_SUFFIXES
+from indexer.ingest.isolation import ingest_isolated
+from indexer.ingest.loaders import SUPPORTED_SUFFIXES, ParseLimits
 from indexer.ingest.pipeline import ingest
+from indexer.ingest.record_fields import validate_field
 from indexer.records import IngestResult
 from indexer.retrieval.reranker import CrossEncoderReranker, RerankerLoadError
 from models.encoder import Encoder, load_encoder
 from models.manifest import ModelFolderError
 
 __all__ = [
-    "SUPPORTED_SUFFIXES", "BackendUnavailable", "IndexBackend", "encoder_from_settings", "index_exists",
-    "ingest_files", "new_backend", "open_backend", "reranker_from_settings", "where",
+    "CORRECTABLE", "SUPPORTED_SUFFIXES", "BackendUnavailable", "IndexBackend", "add_to_index", "build_index",
+    "correct_document", "encoder_from_settings", "index_exists", "ingest_files", "new_backend", "open_backend",
+    "parse_limits", "reranker_from_settings", "validate_field", "where",
 ]
 
 
@@ -90,7 +94,35 @@ def where(settings: Settings, index_dir: Path | None = None) -> str:
     return str(index_dir or settings.index_dir)
 
 
-def ingest_files(paths: Iterable[str | Path], settings: Settings, max_bytes: int | None = None) -> IngestResult:
-    """Files → documents and clause chunks with the configured chunk sizes; one error per bad file."""
-    return ingest(paths, max_chars=settings.chunk_max_chars, min_chars=settings.chunk_min_chars,
-                  **({"max_bytes": max_bytes} if max_bytes else {}))
+def parse_limits(settings: Settings, max_bytes: int | None = None) -> ParseLimits:
+    return ParseLimits(
+        max_bytes=max_bytes or ParseLimits().max_bytes, max_decompressed_bytes=settings.max_decompressed_bytes,
+        pdf_max_pages=settings.pdf_max_pages, timeout_s=settings.parse_timeout_s,
+    )
+
+
+def ingest_files(
+    paths: Iterable[str | Path],
+    settings: Settings,
+    max_bytes: int | None = None,
+    *,
+    isolated: bool = False,
+    names: Mapping[str, str] | None = None,
+    visibility: list[str] | None = None,
+) -> IngestResult:
+    """Files → documents and clause chunks with the configured chunk sizes and parse limits; one error per bad file.
+
+    ``isolated`` parses each file in a worker process limited to ``parse_memory_bytes`` and
+    ``parse_timeout_s`` (what the service does with uploads); ``names`` gives the name each
+    path's documents carry as their source; ``visibility`` (groups) applies to every document read
+    (lifecycle fields come from the text).
+    """
+    limits = parse_limits(settings, max_bytes)
+    sizes = {"max_chars": settings.chunk_max_chars, "min_chars": settings.chunk_min_chars}
+    if isolated:
+        result = ingest_isolated(paths, memory_bytes=settings.parse_memory_bytes, limits=limits, names=names, **sizes)
+    else:
+        result = ingest(paths, limits=limits, names=names, **sizes)
+    for document in result.documents if visibility else ():
+        document.visibility = list(visibility)
+    return result

@@ -301,4 +301,6 @@ class LocalIndex:
 
 
 def _lines(path: Path) -> list[str]:
-    return [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    """The records of a JSONL file, split at "\\n" only: ``str.splitlines`` also splits at U+2028,
+    U+0085 and other separators that ``json.dumps(ensure_ascii=False)`` leaves in the text."""
+    return [line for line in path.read_text(encoding="utf-8").split("\n") if line.strip()]

@@ -108,6 +108,8 @@ def _row_groups(
     ):
         header_count += 1
     header = text[table.rows[0][0]:table.rows[header_count - 1][1]]
+    if len(header) + 1 > max_chars // 2:  # a header this long is not repeated: it would leave no room
+        header = ""
     data = table.rows[header_count:]
     if not data:
         return [replace(unit, start=lead_in, end=table.end, fixed=True, table=True)]
@@ -126,7 +128,7 @@ def _row_groups(
         first = index == 0
         units.append(replace(
             unit, start=lead_in if first else group[0][0], end=group[-1][1], fixed=True, table=True,
-            prefix="" if first else header + "\n",
+            prefix="" if first or not header else header + "\n",
         ))
     return units
 
@@ -183,6 +185,8 @@ def merge_small(text: str, units: list[Unit], min_chars: int, max_chars: int) ->
 def split_long(text: str, unit: Unit, max_chars: int, min_chars: int, overlap: int) -> list[Unit]:
     """Cut a unit longer than ``max_chars`` at paragraph or sentence ends, balanced, a sentence overlapping."""
     budget = max_chars - len(unit.prefix)
+    if budget <= min_chars:  # no room beside the prefix: size the text alone
+        budget = max_chars
     if unit.end - unit.start <= budget:
         return [unit]
     pieces: list[Unit] = []

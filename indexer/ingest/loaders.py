@@ -8,20 +8,25 @@ line). Each failure becomes a `LoadError` naming the file, so a caller can repor
 from __future__ import annotations
 
 import codecs
-import io
 import json
 import logging
 import re
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
+from indexer.ingest.markup import html_declared_encoding, html_to_text, strip_markdown
+from indexer.ingest.office_formats import load_docx, load_pdf
+from indexer.ingest.parse_limits import LoaderError, ParseLimits, require_text
 from indexer.records import IngestError as LoadError
 from indexer.records import SourceText
 
+__all__ = ["DEFAULT_MAX_BYTES", "SUPPORTED_SUFFIXES", "LoadError", "LoaderError", "ParseLimits", "decode_bytes",
+           "load_file", "load_sources"]
+
 log = logging.getLogger(__name__)
 
-DEFAULT_MAX_BYTES = 50 * 1024 * 1024
+DEFAULT_MAX_BYTES = ParseLimits().max_bytes
 TEXT_SUFFIXES = (".txt", ".text", ".md", ".markdown")
 HTML_SUFFIXES = (".html", ".htm", ".xhtml")
 SUPPORTED_SUFFIXES = (*TEXT_SUFFIXES, *HTML_SUFFIXES, ".docx", ".pdf", ".jsonl")
@@ -53,19 +58,15 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 _IMPLAUSIBLE = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f\ue000-\uf8ff\ufdd0-\ufdef\ufeff\ufff0-\uffff]")
 
 
-class LoaderError(Exception):
-    """Raised inside a loader; becomes a `LoadError` for its file."""
-
-
 def load_sources(
-    paths: Iterable[str | Path], max_bytes: int = DEFAULT_MAX_BYTES
+    paths: Iterable[str | Path], max_bytes: int | None = None, limits: ParseLimits | None = None
 ) -> tuple[list[SourceText], list[LoadError]]:
     """Load every path (a directory means the supported files under it, sorted)."""
     sources: list[SourceText] = []
     errors: list[LoadError] = []
     for path in _expand(paths):
         try:
-            loaded = load_file(path, max_bytes=max_bytes)
+            loaded = load_file(path, max_bytes=max_bytes, limits=limits)
         except LoaderError as exc:
             errors.append(LoadError(str(path), str(exc)))
             continue
@@ -74,8 +75,15 @@ def load_sources(
     return sources, errors
 
 
-def load_file(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES) -> list[SourceText | LoadError]:
-    """Load one file; a JSONL file gives one item per line (a `LoadError` for a bad line)."""
+def load_file(
+    path: str | Path, max_bytes: int | None = None, limits: ParseLimits | None = None
+) -> list[SourceText | LoadError]:
+    """Load one file within `limits` (`max_bytes` overrides theirs); a JSONL file gives one item
+    per line (a `LoadError` for a bad line)."""
+    limits = limits or ParseLimits()
+    if max_bytes is not None:
+        limits = replace(limits, max_bytes=max_bytes)
+    max_bytes = limits.max_bytes
     path = Path(path)
     if not path.exists():
         raise LoaderError("no such file or directory")
@@ -97,9 +105,11 @@ def load_file(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES) -> list[Sour
         raise LoaderError(f"cannot read: {exc.strerror or exc}") from exc
     loader = _LOADERS[suffix]
     try:
-        return loader(str(path), data)
+        return loader(str(path), data, limits)
     except LoaderError:
         raise
+    except MemoryError as exc:
+        raise LoaderError("out of memory while parsing") from exc
     except Exception as exc:  # a third-party parser failing on a malformed file
         log.debug("loader failed on %s", path, exc_info=True)
         raise LoaderError(f"cannot read {suffix[1:]} file: {exc.__class__.__name__}: {exc}") from exc
@@ -122,11 +132,16 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
     kind = _magic_kind(data)
     if kind or b"\x00" in data[:8192]:
         raise LoaderError(f"binary content ({kind or 'contains NUL bytes'}), not text")
-    for encoding, strict in (("utf-8", False), ("gb18030", True)):
+    utf8 = _utf8(data)
+    if utf8 is not None:
         try:
-            return _checked(data.decode(encoding), encoding, strict)
-        except (UnicodeDecodeError, LoaderError):
-            continue
+            return _checked(utf8, "utf-8", strict=False)
+        except LoaderError:
+            pass
+    try:
+        return _checked(data.decode("gb18030"), "gb18030")
+    except (UnicodeDecodeError, LoaderError):
+        pass
     from charset_normalizer import from_bytes
 
     best = from_bytes(data).best()
@@ -136,6 +151,16 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
         except LoaderError:
             pass
     raise LoaderError("undecodable text (not UTF-8, GB18030/GBK or UTF-16)")
+
+
+def _utf8(data: bytes) -> str | None:
+    """Strict UTF-8, except that a character cut off at the very end (a truncated file) is dropped."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.end == len(data) and len(data) - exc.start < 4 and exc.reason == "unexpected end of data":
+            return data[:exc.start].decode("utf-8", errors="strict")
+        return None
 
 
 def _checked(text: str, encoding: str, strict: bool = True) -> tuple[str, str]:
@@ -174,177 +199,32 @@ def _magic_kind(data: bytes) -> str:
     return next((kind for magic, kind in _MAGIC if data.startswith(magic)), "")
 
 
-def _require_text(source: str, text: str) -> str:
-    if not text.strip():
-        raise LoaderError("empty file (no text)")
-    return text
-
-
-def _load_text(source: str, data: bytes) -> list[SourceText | LoadError]:
+def _load_text(source: str, data: bytes, limits: ParseLimits) -> list[SourceText | LoadError]:
     text, encoding = decode_bytes(data)
     fmt = "markdown" if source.lower().endswith((".md", ".markdown")) else "text"
     if fmt == "markdown":
-        text = _strip_markdown(text)
-    return [SourceText(source, _require_text(source, text), encoding, fmt)]
+        text = strip_markdown(text)
+    return [SourceText(source, require_text(text), encoding, fmt)]
 
 
-def _strip_markdown(text: str) -> str:
-    """Drop markdown syntax other than ``**emphasis**`` (the normalizer reads lead-ins from it)."""
-    text = re.sub(r"^\s{0,3}#{1,6}\s*", "", text, flags=re.M)
-    text = re.sub(r"!\[[^\]]*\]\([^)]*\)", "", text)
-    text = re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", text)
-    text = re.sub(r"^\s*>\s?", "", text, flags=re.M)
-    text = re.sub(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$", "", text, flags=re.M)
-    return re.sub(
-        r"^\s*\|(.*)\|\s*$", lambda m: "\t".join(c.strip() for c in m.group(1).split("|")), text, flags=re.M
-    )
-
-
-def _load_html(source: str, data: bytes) -> list[SourceText | LoadError]:
-    encoding = _html_declared_encoding(data)
-    if encoding:
+def _load_html(source: str, data: bytes, limits: ParseLimits) -> list[SourceText | LoadError]:
+    encoding = html_declared_encoding(data)
+    utf8 = _utf8(data) if encoding and b"\x00" not in data[:4096] else None
+    if utf8 is not None:  # valid UTF-8 is strong evidence: pages often declare a charset they are not in
+        text, encoding = utf8, "utf-8"
+    elif encoding:
         text = data.decode(encoding, errors="replace")
     else:
         text, encoding = decode_bytes(data)
-    title, body = _html_to_text(text)
+    title, body = html_to_text(text)
     metadata = {"title": title} if title else {}
-    return [SourceText(source, _require_text(source, body), encoding, "html", metadata)]
+    return [SourceText(source, require_text(body), encoding, "html", metadata)]
 
 
-_HTML_SKIP = {"script", "style", "noscript", "nav", "header", "footer", "iframe", "form", "template", "svg"}
-_HTML_BLOCKS = {
-    "p", "div", "section", "article", "main", "aside", "h1", "h2", "h3", "h4", "h5", "h6", "li",
-    "ul", "ol", "dl", "dt", "dd", "table", "tbody", "thead", "pre", "blockquote", "center", "title",
-}
-
-
-def _html_to_text(markup: str) -> tuple[str, str]:
-    """(title, text) of a page: one line per block, table rows tab-separated, bold as ``**``."""
-    from bs4 import BeautifulSoup, Comment, NavigableString, Tag
-
-    soup = BeautifulSoup(markup, "lxml")
-    heading = soup.find("h1") or soup.title
-    title = " ".join(heading.get_text(" ").split()) if heading else ""
-    lines: list[str] = []
-    current: list[str] = []
-
-    def flush() -> None:
-        text = re.sub(r"\s+", " ", "".join(current)).strip()
-        text = re.sub(r"(?<=[\u3400-\u9fff\uff00-\uffef，。、；：]) (?=[\u3400-\u9fff\uff00-\uffef])", "", text)
-        if text:
-            lines.append(text)
-        current.clear()
-
-    def walk(node: Tag) -> None:
-        for child in node.children:
-            if isinstance(child, Comment):
-                continue
-            if isinstance(child, NavigableString):
-                current.append(str(child))
-            elif child.name in _HTML_SKIP:
-                continue
-            elif child.name == "br":
-                flush()
-            elif child.name == "tr":
-                flush()
-                cells = child.find_all(["td", "th"], recursive=False)
-                lines.append("\t".join(" ".join(c.get_text(" ").split()) for c in cells))
-            elif child.name in ("strong", "b") and child.get_text().strip():
-                current.append(f"**{' '.join(child.get_text(' ').split())}**")
-            else:
-                block = child.name in _HTML_BLOCKS
-                if block:
-                    flush()
-                walk(child)
-                if block:
-                    flush()
-
-    walk(soup.body or soup)
-    flush()
-    return title, "\n".join(lines)
-
-
-def _html_declared_encoding(data: bytes) -> str:
-    match = re.search(rb"<meta[^>]+charset=[\"']?([\w-]+)", data[:4096], re.I)
-    if not match:
-        return ""
-    name = match.group(1).decode("ascii").lower()
-    name = {"gb2312": "gb18030", "gbk": "gb18030"}.get(name, name)
-    try:
-        codecs.lookup(name)
-    except LookupError:
-        return ""
-    return name
-
-
-def _load_docx(source: str, data: bytes) -> list[SourceText | LoadError]:
-    if not data.startswith(b"PK\x03\x04"):
-        raise LoaderError("not a valid .docx (not a ZIP package)")
-    import docx
-    from docx.table import Table
-    from docx.text.paragraph import Paragraph
-
-    document = docx.Document(io.BytesIO(data))
-    blocks: list[str] = []
-    for element in document.element.body.iterchildren():
-        tag = element.tag.rsplit("}", 1)[-1]
-        if tag == "p":
-            blocks.append(_docx_paragraph(Paragraph(element, document)))
-        elif tag == "tbl":
-            blocks.extend(_docx_table_rows(Table(element, document)))
-    text = "\n".join(block for block in blocks if block.strip())
-    return [SourceText(source, _require_text(source, text), "docx", "docx")]
-
-
-def _docx_paragraph(paragraph: Any) -> str:
-    """Paragraph text with bold runs wrapped in ``**`` so that lead-in phrases survive."""
-    pieces: list[str] = []
-    bold_open = False
-    for run in paragraph.runs:
-        if not run.text:
-            continue
-        bold = bool(run.bold) and bool(run.text.strip())
-        if bold != bold_open:
-            pieces.append("**")
-            bold_open = bold
-        pieces.append(run.text)
-    if bold_open:
-        pieces.append("**")
-    text = "".join(pieces)
-    return text if text.strip("* ") else paragraph.text
-
-
-def _docx_table_rows(table: Any) -> Iterator[str]:
-    for row in table.rows:
-        cells: list[str] = []
-        seen: set[int] = set()
-        for cell in row.cells:
-            if id(cell._tc) in seen:  # a merged cell repeats across the span it covers
-                continue
-            seen.add(id(cell._tc))
-            cells.append(" ".join(cell.text.split()))
-        yield "\t".join(cells)
-
-
-def _load_pdf(source: str, data: bytes) -> list[SourceText | LoadError]:
-    if not data.lstrip()[:5] == b"%PDF-":
-        raise LoaderError("not a valid PDF (missing %PDF header)")
-    from pypdf import PdfReader
-
-    reader = PdfReader(io.BytesIO(data))
-    if reader.is_encrypted and not reader.decrypt(""):
-        raise LoaderError("encrypted PDF")
-    pages = [page.extract_text() or "" for page in reader.pages]
-    text = "\n\n".join(pages)
-    if not text.strip():
-        raise LoaderError("no extractable text (scanned PDF? run OCR first)")
-    return [SourceText(source, text, "pdf", "pdf", {"pages": len(pages)})]
-
-
-def _load_jsonl(source: str, data: bytes) -> list[SourceText | LoadError]:
+def _load_jsonl(source: str, data: bytes, limits: ParseLimits) -> list[SourceText | LoadError]:
     text, encoding = decode_bytes(data)
     items: list[SourceText | LoadError] = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(text.split("\n"), start=1):  # not splitlines(): U+2028 is text in JSON
         if not line.strip():
             continue
         where = f"{source}:{number}"
@@ -368,11 +248,11 @@ def _load_jsonl(source: str, data: bytes) -> list[SourceText | LoadError]:
     return items
 
 
-_LOADERS: dict[str, Callable[[str, bytes], list[SourceText | LoadError]]] = {
+_LOADERS: dict[str, Callable[[str, bytes, ParseLimits], list[SourceText | LoadError]]] = {
     **dict.fromkeys(TEXT_SUFFIXES, _load_text),
     **dict.fromkeys(HTML_SUFFIXES, _load_html),
-    ".docx": _load_docx,
-    ".pdf": _load_pdf,
+    ".docx": load_docx,
+    ".pdf": load_pdf,
     ".jsonl": _load_jsonl,
 }
 

@@ -12,6 +12,7 @@ the clause splitter reuse them.
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field
 
@@ -20,6 +21,7 @@ from indexer.text.patterns import SENTENCE_END_CHARS as SENTENCE_END
 
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
 _FOLD = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+_FOLDABLE = re.compile("[\uff01-\uff5e\u3000]")
 
 CN_NUM = "一二三四五六七八九十百零〇两"
 _TERMINAL_END = SENTENCE_END + "：:…）)】」』》”’"
@@ -42,6 +44,8 @@ _TITLE_WORDS = (
     "清单", "指南", "要点", "章程", "措施", "制度",
 )
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+# titles, 文号 and date lines are shorter: a longer line is none of them (and costs no more tests)
+SHORT_LINE = 200
 
 
 @dataclass(frozen=True)
@@ -54,7 +58,7 @@ class NormalizedText:
 
 def fold_width(text: str) -> str:
     """Map full-width ASCII variants to ASCII, one character for one, so offsets stay valid."""
-    return text.translate(_FOLD)
+    return text.translate(_FOLD) if not text.isascii() and _FOLDABLE.search(text) else text
 
 
 def is_table_row(line: str) -> bool:
@@ -62,12 +66,14 @@ def is_table_row(line: str) -> bool:
 
 
 def is_doc_number_line(line: str) -> bool:
-    return bool(_DOC_NUMBER_LINE.match(fold_width(line.strip())))
+    return len(line) <= SHORT_LINE and bool(_DOC_NUMBER_LINE.match(fold_width(line.strip())))
 
 
 def parse_date(line: str) -> str:
     """ISO date of a signature date line (``2017年1月24日`` or ``二〇一七年一月二十四日``), else ''."""
     line = line.strip()
+    if len(line) > SHORT_LINE:
+        return ""
     if m := _ARABIC_DATE.match(line):
         year, month, day = (int(g) for g in m.groups())
     elif m := _CN_DATE.match(line):
@@ -117,7 +123,7 @@ def has_heading_marker(line: str) -> bool:
 def is_title_like(line: str) -> bool:
     """A short line that stands alone: a heading, a title, an issuer or a caption."""
     text = strip_markup(line)
-    if not text or is_table_row(text):
+    if not text or len(text) > SHORT_LINE or is_table_row(text):
         return False
     marker = HEADING_MARKER.match(fold_width(text))
     if marker:
@@ -182,7 +188,11 @@ def clean_layout(text: str) -> str:
 
 
 def repair_page_breaks(text: str) -> str:
-    """Join lines cut by page breaks; keep one blank line between paragraphs, none in tables."""
+    """Join lines cut by page breaks; keep one blank line between paragraphs, none in tables.
+
+    The line before a break is judged through `_joined_view`, so a run of thousands of cut
+    lines costs linear time, not the square of its length.
+    """
     out: list[str] = []
     previous = ""
     blank_run = False
@@ -192,8 +202,8 @@ def repair_page_breaks(text: str) -> str:
             continue
         if previous and is_page_break(previous, line):
             joiner = " " if _ascii_alnum(previous.rstrip()[-1]) and _ascii_alnum(line[0]) else ""
-            out[-1] = out[-1] + joiner + line
-            previous = out[-1]
+            out.extend((joiner, line))
+            previous = _joined_view(previous, joiner + line)
         else:
             if out:
                 tight = not blank_run or (is_table_row(previous) and is_table_row(line))
@@ -204,28 +214,63 @@ def repair_page_breaks(text: str) -> str:
     return "".join(out)
 
 
+_VIEW = SHORT_LINE
+
+
+def _joined_view(previous: str, addition: str) -> str:
+    """A joined line as the page-break predicates need it: its first and last `_VIEW` characters.
+
+    The predicates read a line's end (``ends_sentence``) or recognise short lines (title,
+    文号, date: at most `SHORT_LINE` characters), so the middle of a long joined line never
+    matters and is not copied and scanned again at each join.
+    """
+    joined = previous + addition
+    return joined if len(joined) <= 2 * _VIEW else joined[:_VIEW] + joined[-_VIEW:]
+
+
 def _ascii_alnum(char: str) -> bool:
     return char.isascii() and char.isalnum()
 
 
-_EMPHASIS = re.compile(r"\*\*(?=[^\s*])([^\n]*?[^\s*])\*\*")
+_EMPHASIS_OPEN = re.compile(r"\*\*(?=[^\s*])")
+_EMPHASIS_CLOSE = re.compile(r"(?<=[^\s*])\*\*")
 
 
 def strip_emphasis(text: str) -> NormalizedText:
-    """Remove ``**`` markers, remembering where the emphasised phrases are."""
+    """Remove ``**`` markers, remembering where the emphasised phrases are.
+
+    A phrase opens at ``**`` followed by a visible character and closes at the nearest
+    ``**`` on the same line after a visible character (the lazy ``\\*\\*(\\S.*?\\S)\\*\\*``
+    reading), found by bisecting the closing candidates so a line full of unpaired
+    markers costs linear time.
+    """
+    closes = [m.start() for m in _EMPHASIS_CLOSE.finditer(text)]
     parts: list[str] = []
     spans: list[tuple[int, int]] = []
     length = 0
-    last = 0
-    for match in _EMPHASIS.finditer(text):
-        before = text[last:match.start()]
+    last = 0  # text[:last] is done
+    resume = 0  # no phrase opens before this
+    line_end = -1
+    for opening in _EMPHASIS_OPEN.finditer(text):
+        start = opening.start()
+        if start < resume:
+            continue
+        if start > line_end:
+            found = text.find("\n", start)
+            line_end = len(text) if found < 0 else found
+        index = bisect.bisect_left(closes, start + 3)
+        close = closes[index] if index < len(closes) else line_end
+        if close >= line_end:
+            resume = line_end  # no phrase can open later on this line either
+            continue
+        before = text[last:start]
         parts.append(before)
         length += len(before)
-        inner = match.group(1)
+        inner = text[start + 2:close]
         spans.append((length, length + len(inner)))
         parts.append(inner)
         length += len(inner)
-        last = match.end()
+        last = resume = close + 2
     parts.append(text[last:])
     return NormalizedText("".join(parts), spans)
 

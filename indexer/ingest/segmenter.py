@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePath
 
 from indexer.ingest.normalizer import (
+    HEADING_MARKER,
     clean_layout,
     fold_width,
     has_heading_marker,
@@ -38,6 +39,7 @@ log = logging.getLogger(__name__)
 SECTION_TITLES = {"大事记": "chronicle"}
 PARAGRAPH_FORMATS = ("docx", "html")  # their line breaks are paragraphs, never page breaks
 _MAX_TITLE_LINES = 3
+_MARKER_WINDOW = 100
 _ISSUER_AND_SUBJECT = re.compile(r"^(\S{2,40}?)\s+(关于\S.*)$")
 _SPACE_NEAR_CJK = re.compile(r"(?<=[\u3400-\u9fff“”《》（）])\s+|\s+(?=[\u3400-\u9fff“”《》（）])")
 _ENTRY_MONTH = re.compile(r"^[●•◆■]?\s*(\d{1,2})月\d{1,2}日", re.M)
@@ -102,9 +104,8 @@ def _find_starts(lines: list[str]) -> list[_Section]:
 
 def _section_kind(line: str) -> str:
     text = strip_markup(line)
-    if len(text) > 40 or not is_title_like(text):
-        return ""
-    return next((kind for suffix, kind in SECTION_TITLES.items() if text.endswith(suffix)), "")
+    kind = next((kind for suffix, kind in SECTION_TITLES.items() if text.endswith(suffix)), "")
+    return kind if kind and len(text) <= 40 and is_title_like(text) else ""
 
 
 def _header_at(lines: list[str], number_line: int) -> _Header:
@@ -290,8 +291,8 @@ def _leading_title(text: str) -> str:
     if head != text and is_title_like(head):
         return _tidy(head)
     folded = fold_width(text)
-    for match in re.finditer(r"\s+", folded):
-        if has_heading_marker(folded[match.end():]):
+    for match in re.finditer(r"\s+", folded):  # a marker is short: look at a window, not the rest
+        if HEADING_MARKER.match(strip_markup(folded[match.end():match.end() + _MARKER_WINDOW])):
             head = text[:match.start()].strip()
             return _tidy(head) if head and is_title_like(head) else ""
     return ""
@@ -334,6 +335,6 @@ def make_doc_id(doc_number: str, source: str, title: str, record_id: object = No
         return str(record_id)
     path, _, record = source.partition("#")
     name = PurePath(path).name  # not the whole path: the same file given another way keeps its ids
-    slug = re.sub(r"[^a-z0-9]+", "-", PurePath(name).stem.lower()).strip("-") or "src"
+    slug = re.sub(r"[^a-z0-9]+", "-", PurePath(name).stem.lower())[:60].strip("-") or "src"
     digest = hashlib.sha1(f"{title}\n{name}#{record}".encode()).hexdigest()[:8]
     return f"{slug}-{digest}"

@@ -51,6 +51,11 @@ ATTRIBUTE_NOUNS = frozenset({
 })
 _NOMINAL_FLAGS = ("n", "vn", "j", "nz", "eng", "b", "an", "l")
 _JOINERS = frozenset("+＋·—-")
+# Modal verbs, the copula and coverbs open the predicate; they never sit inside a compound noun.
+_AUXILIARIES = frozenset({
+    "要", "能", "会", "将", "是", "有", "由", "在", "给", "把", "被", "可", "可以", "应", "应当", "应该", "需要",
+    "必须", "还", "都", "已",
+})
 
 
 @dataclass(frozen=True)
@@ -159,7 +164,8 @@ class FollowUpCompleter:
         for i, (word, flag) in enumerate(tagged):
             nominal = self._nominal(word, flag)
             # A verb inside a compound noun (无障碍改造工程, 水光互补电站) joins the run it sits in.
-            inner_verb = bool(words) and flag.startswith("v") and i + 1 < len(tagged) and self._nominal(*tagged[i + 1])
+            inner_verb = (bool(words) and flag.startswith("v") and word not in _AUXILIARIES
+                          and i + 1 < len(tagged) and self._nominal(*tagged[i + 1]))
             if nominal or inner_verb or (words and word in _JOINERS):
                 if not words:
                     start = pos

@@ -10,9 +10,10 @@ from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from indexer.backends.base import IndexBackend
-from indexer.records import Turn
+from indexer.records import SearchFilters, Turn
+from service.access import AccessDep
 from service.answer_composer import Answer
-from service.api.deps import AnswererDep, CallerDep, IndexDep, QuestionLogDep
+from service.api.deps import AnswererDep, CallerDep, IndexDep, QuestionLogDep, SettingsDep
 from service.api.routes.search import to_filters
 from service.pages.source_page import source_link
 from service.question_log import LoggedAnswer, QuestionLog
@@ -30,6 +31,7 @@ def _citations(answer: Answer) -> list[CitationOut]:
             n=c.n, chunk_id=c.chunk.chunk_id, doc_id=c.chunk.doc_id, doc_title=c.chunk.doc_title,
             doc_number=c.chunk.doc_number, heading_path=c.chunk.heading_path, text=c.chunk.text, quote=c.quote,
             source_url=source_link(c.chunk.doc_id, c.chunk.chunk_id, c.quote),
+            status=answer.statuses.get(c.n, ""), note=answer.notes.get(c.n),
         )
         for c in answer.citations
     ]
@@ -44,10 +46,9 @@ def index_version(index: IndexBackend) -> str:
     return f"{str(stats.get('corpus_fingerprint', ''))[:12]}@{stats.get('built_at', '')}"
 
 
-async def _answer(body: AskRequest, index: IndexBackend, answerer, log: QuestionLog, caller: str | None):
-    answer = await run_in_threadpool(
-        answerer.answer, index, body.question, body.top_k, to_filters(body.filters), _history(body)
-    )
+async def _answer(body: AskRequest, index: IndexBackend, answerer, log: QuestionLog, caller: str | None,
+                  filters: SearchFilters):
+    answer = await run_in_threadpool(answerer.answer, index, body.question, body.top_k, filters, _history(body))
     citations = _citations(answer)
     entry = LoggedAnswer(
         question=body.question, completed=answer.completed or body.question, answer=answer.answer,
@@ -61,10 +62,12 @@ async def _answer(body: AskRequest, index: IndexBackend, answerer, log: Question
 
 @router.post("/v1/ask", response_model=AskResponse)
 async def ask(
-    body: AskRequest, index: IndexDep, answerer: AnswererDep, log: QuestionLogDep, caller: CallerDep
+    body: AskRequest, index: IndexDep, answerer: AnswererDep, log: QuestionLogDep, caller: CallerDep,
+    reader: AccessDep, settings: SettingsDep,
 ) -> AskResponse:
     started = time.perf_counter()
-    answer, citations, answer_id = await _answer(body, index, answerer, log, caller)
+    filters = reader.filters(to_filters(body.filters), settings, body.as_of)
+    answer, citations, answer_id = await _answer(body, index, answerer, log, caller, filters)
     return AskResponse(
         answer_id=answer_id, question=body.question, completed_question=answer.completed or None,
         answer=answer.answer, answerable=answer.answerable, confidence=answer.confidence, citations=citations,
@@ -82,10 +85,12 @@ def _event(name: str, data: dict) -> str:
     responses={200: {"content": {"text/event-stream": {}}, "description": "citations, delta…, done"}},
 )
 async def ask_stream(
-    body: AskRequest, index: IndexDep, answerer: AnswererDep, log: QuestionLogDep, caller: CallerDep
+    body: AskRequest, index: IndexDep, answerer: AnswererDep, log: QuestionLogDep, caller: CallerDep,
+    reader: AccessDep, settings: SettingsDep,
 ) -> StreamingResponse:
     started = time.perf_counter()
-    answer, citations, answer_id = await _answer(body, index, answerer, log, caller)
+    filters = reader.filters(to_filters(body.filters), settings, body.as_of)
+    answer, citations, answer_id = await _answer(body, index, answerer, log, caller, filters)
 
     def events() -> Iterator[str]:
         yield _event("citations", {

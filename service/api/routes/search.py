@@ -5,8 +5,9 @@ import time
 from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 
-from indexer.records import SearchFilters
-from service.api.deps import IndexDep
+from indexer.records import SearchFilters, status_on
+from service.access import AccessDep
+from service.api.deps import IndexDep, SettingsDep
 from service.schemas import Filters, SearchHit, SearchRequest, SearchResponse
 
 router = APIRouter(tags=["search"])
@@ -17,16 +18,19 @@ def to_filters(filters: Filters | None) -> SearchFilters | None:
 
 
 @router.post("/v1/search", response_model=SearchResponse)
-async def search(body: SearchRequest, index: IndexDep) -> SearchResponse:
+async def search(body: SearchRequest, index: IndexDep, caller: AccessDep, settings: SettingsDep) -> SearchResponse:
     started = time.perf_counter()
     weights = (body.weights.bm25, body.weights.dense) if body.weights else None
     query = index.analyzer.analyse(body.query)
-    result = await run_in_threadpool(index.search, query, body.top_k, body.mode, to_filters(body.filters), weights)
+    filters = caller.filters(to_filters(body.filters), settings, body.as_of)
+    result = await run_in_threadpool(index.search, query, body.top_k, body.mode, filters, weights)
+    statuses = {doc_id: _status(index, doc_id) for doc_id in {h.chunk.doc_id for h in result.hits}}
     hits = [
         SearchHit(
             chunk_id=h.chunk.chunk_id, doc_id=h.chunk.doc_id, doc_title=h.chunk.doc_title,
             doc_number=h.chunk.doc_number, date=h.chunk.date, heading_path=h.chunk.heading_path, text=h.chunk.text,
-            highlights=index.analyzer.highlight(h.chunk.text, query.tokens), score=h.score, bm25_score=h.bm25_score,
+            status=statuses[h.chunk.doc_id], highlights=index.analyzer.highlight(h.chunk.text, query.tokens),
+            score=h.score, bm25_score=h.bm25_score,
             dense_score=h.dense_score,
         )
         for h in result.hits
@@ -35,3 +39,8 @@ async def search(body: SearchRequest, index: IndexDep) -> SearchResponse:
         query=body.query, results=hits, confident=result.confident, confidence=result.confidence,
         took_ms=round((time.perf_counter() - started) * 1000, 2),
     )
+
+
+def _status(index, doc_id: str) -> str:
+    doc = index.document(doc_id)
+    return status_on(doc).value if doc is not None else ""

@@ -230,3 +230,15 @@ def test_numbers_inside_sentences_are_not_headings(text: str) -> None:
 def test_bad_sizes_are_rejected() -> None:
     with pytest.raises(ValueError, match="max_chars"):
         chunk_document(make_doc("正文。"), max_chars=10, min_chars=40)
+
+
+def test_a_table_header_longer_than_a_chunk_is_chunked_not_rejected(tmp_path: Path) -> None:
+    header = "\t".join(["很长的表头列名称" * 8] * 10)  # 649 characters, over max_chars=500
+    rows = [f"地区{n}\t" + "\t".join(["数据"] * 9) for n in range(30)]
+    path = tmp_path / "table.txt"
+    path.write_text("关于公布数据的通知\n\n" + "\n".join([header, *rows]) + "\n", encoding="utf-8")
+    result = ingest([path], max_chars=500, min_chars=40)
+    assert result.errors == []
+    text = "\n".join(chunk.text for chunk in result.chunks)
+    assert all(row in text for row in rows)
+    assert max(len(chunk.text) for chunk in result.chunks) <= 500 + len(header)

@@ -200,3 +200,42 @@ def test_missing_file_and_size_limit(tmp_path: Path) -> None:
     assert sources == []
     assert errors[0].message == "no such file or directory"
     assert errors[1].message.startswith("file too large")
+
+
+SEPARATORS = "\u2028\u2029\x85\x0b\x0c\x1c\x1d\x1e"  # str.splitlines() breaks lines at each of these
+
+
+def test_jsonl_records_holding_line_separators_are_accepted(tmp_path: Path) -> None:
+    path = tmp_path / "bulk.jsonl"
+    text = f"关于做好春运工作的通知\n\n一、加强组织领导。各地区要成立{SEPARATORS}工作专班。" + "确保旅客安全出行。" * 40
+    records = [{"id": "sep-1", "title": "春运", "text": text}, {"id": "sep-2", "text": "第二条记录。" * 10}]
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in records) + "\n", encoding="utf-8")
+    sources, errors = load_sources([path])
+    assert errors == []
+    assert [s.metadata["id"] for s in sources] == ["sep-1", "sep-2"]
+    assert sources[0].text == text
+
+
+def test_html_declaring_gb2312_but_written_in_utf8_is_read_as_utf8(tmp_path: Path) -> None:
+    path = tmp_path / "page.html"
+    page = '<html><head><meta charset="gb2312"></head><body><p>各地区要成立工作专班。</p></body></html>'
+    path.write_bytes(page.encode("utf-8"))
+    [source], errors = load_sources([path])
+    assert errors == []
+    assert source.text == "各地区要成立工作专班。" and source.encoding == "utf-8"
+
+
+def test_html_really_in_gb2312_is_still_read_as_declared(tmp_path: Path) -> None:
+    path = tmp_path / "page.html"
+    page = '<html><head><meta charset="gb2312"></head><body><p>各地区要成立工作专班。</p></body></html>'
+    path.write_bytes(page.encode("gb2312"))
+    [source], errors = load_sources([path])
+    assert errors == [] and source.text == "各地区要成立工作专班。"
+
+
+def test_utf8_text_cut_inside_its_last_character_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "cut.txt"
+    path.write_bytes(NOTICE.rstrip().encode("utf-8")[:-1])  # the final 。 loses its last byte
+    [source], errors = load_sources([path])
+    assert errors == []
+    assert source.text == NOTICE.rstrip()[:-1] and source.encoding == "utf-8"
