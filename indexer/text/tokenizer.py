@@ -72,6 +72,13 @@ def extract_user_terms(texts: Iterable[str], min_count: int = 2) -> list[str]:
     return sorted(t for t in exact | frequent if 2 <= len(t) <= 20)
 
 
+@lru_cache(maxsize=1)
+def _base_dictionary() -> tuple[dict[str, int], int]:
+    base = jieba.Tokenizer()
+    base.initialize()
+    return base.FREQ, base.total
+
+
 def dictionary_terms(user_terms: Iterable[str], home_region: str | None = None) -> list[str]:
     """Every word the tokenizer adds to jieba's dictionary (normalized): shipped terms, corpus terms, abbreviations
     (and 咱们省 / 我省 / 本省 when the corpus has a home province)."""
@@ -87,7 +94,8 @@ class ChineseTokenizer:
         self.user_terms = sorted(set(user_terms))
         self.home_region = home_region
         self._jieba = jieba.Tokenizer()
-        self._jieba.initialize()
+        freq, total = _base_dictionary()  # jieba's own dictionary, read once per process (a copy each)
+        self._jieba.FREQ, self._jieba.total, self._jieba.initialized = dict(freq), total, True
         self._abbreviations = abbreviations()
         if home_region:
             self._abbreviations = self._abbreviations | {form: (to_index_form(home_region),) for form in HOME_FORMS}
