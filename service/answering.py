@@ -47,12 +47,16 @@ class Answerer:
         self.settings = settings
         self.llm = LLMAnswerer(settings) if settings.llm_base_url else None
 
-    def _composer(self, index: IndexBackend, hits: list[Hit]) -> AnswerComposer:
+    def composer(self, index: IndexBackend, weights: ComposerWeights | None = None,
+                 hits: list[Hit] | None = None) -> AnswerComposer:
         return AnswerComposer(
             index.analyzer,
             index.term_weights,
-            _StoredSentenceVectors(index, hits[: ComposerWeights().passages]),
+            # The index's stored vectors of the top passages' sentences; without hits, encode on demand.
+            _StoredSentenceVectors(index, hits[: (weights or ComposerWeights()).passages])
+            if hits is not None else index.embed_sentences,
             index.embed_query,
+            weights or ComposerWeights(),
         )
 
     def complete(self, index: IndexBackend, question: str, history: list[Turn]) -> Completion:
@@ -79,9 +83,12 @@ class Answerer:
             query.prefer_doc_ids = _answer_docs(index, history[-1])
         result = index.search(query, top_k=max(top_k, 5), mode="hybrid", filters=filters)
         hits = result.hits[:top_k]
-        composer = self._composer(index, hits)
-        answer = composer.compose(query, hits, result.confident, result.route_kind)
-        if self.llm is not None and result.confident:
+        composer = self.composer(index, hits=hits)
+        # the search's `confident` flag keeps its own threshold; answers abstain by the composer's
+        # verification and a confidence floor fitted with it (python -m evaluation crossval --answers)
+        answerable = result.route_kind is not None or result.confidence >= composer.weights.min_confidence
+        answer = composer.compose(query, hits, answerable, result.route_kind)
+        if self.llm is not None and answer.answerable:
             try:
                 answer = self.llm.answer(completion.completed, hits, fallback=answer,
                                          first_sentence=composer.first_sentence)
