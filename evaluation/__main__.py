@@ -4,6 +4,7 @@
     python -m evaluation run --beir DIR [--index DIR] [--rebuild] [--out DIR]
     python -m evaluation bench [--index DIR] [--url URL] [--out DIR]
     python -m evaluation calibrate [--gold FILE] [--index DIR] [--out FILE]
+    python -m evaluation lifecycle [--policies hide,demote,show] [--out DIR]
     python -m evaluation load [--url URL | --index DIR] [--clients 32] [--duration 60] [--routes ask,search]
 
 Expected failures print one ``error: ...`` line on stderr and exit 1; usage errors exit 2.
@@ -12,9 +13,11 @@ Expected failures print one ``error: ...`` line on stderr and exit 1; usage erro
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import sys
+from dataclasses import asdict
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -93,6 +96,13 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("--probe-interval", type=float, default=0.1, help="seconds between /healthz probes")
     load.add_argument("--out", type=Path, default=PROJECT_ROOT / "reports" / "load", metavar="DIR")
     load.set_defaults(handler=_load)
+
+    life = sub.add_parser("lifecycle", help="which version of a rule answers cite, on the revision-chain fixtures")
+    life.add_argument("--policies", default="hide,demote,show", help="LIFECYCLE_POLICY values (default %(default)s)")
+    life.add_argument("--questions", type=Path, default=PROJECT_ROOT / "evaluation" / "data" /
+                      "lifecycle_questions.jsonl", metavar="FILE", help="default %(default)s")
+    life.add_argument("--out", type=Path, default=PROJECT_ROOT / "reports" / "lifecycle", metavar="DIR")
+    life.set_defaults(handler=_lifecycle)
     return parser
 
 
@@ -230,5 +240,25 @@ def _load(args: argparse.Namespace) -> int:
     return 0
 
 
+def _lifecycle(args: argparse.Namespace) -> int:
+    from evaluation.lifecycle_eval import POLICIES, markdown, run_lifecycle
+
+    policies = tuple(p.strip() for p in args.policies.split(",") if p.strip())
+    if not policies or set(policies) - set(POLICIES):
+        raise RunError(f"--policies must be a comma-separated subset of {', '.join(POLICIES)}")
+    if not args.questions.is_file():
+        raise RunError(f"{args.questions}: no such file")
+    reports = run_lifecycle(get_settings(), policies=policies, questions_path=args.questions)
+    text = markdown(reports)
+    print(text)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "report.md").write_text(text + "\n", encoding="utf-8")
+    (args.out / "report.json").write_text(json.dumps([asdict(r) for r in reports], ensure_ascii=False, indent=1),
+                                          encoding="utf-8")
+    print(f"wrote {args.out / 'report.md'}, {args.out / 'report.json'}")
+    return 0
+
+
 if __name__ == "__main__":
     sys.exit(main())
+

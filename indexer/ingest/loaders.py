@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
+from indexer.ingest.markup import html_declared_encoding, html_to_text, strip_markdown
 from indexer.ingest.office_formats import load_docx, load_pdf
 from indexer.ingest.parse_limits import LoaderError, ParseLimits, require_text
 from indexer.records import IngestError as LoadError
@@ -202,36 +203,12 @@ def _load_text(source: str, data: bytes, limits: ParseLimits) -> list[SourceText
     text, encoding = decode_bytes(data)
     fmt = "markdown" if source.lower().endswith((".md", ".markdown")) else "text"
     if fmt == "markdown":
-        text = _strip_markdown(text)
+        text = strip_markdown(text)
     return [SourceText(source, require_text(text), encoding, fmt)]
 
 
-_BLANK = r"[^\S\n]*"  # spaces within one line
-_MD_HEADING = re.compile(rf"^[^\S\n]{{0,3}}#{{1,6}}{_BLANK}", re.M)
-_MD_IMAGE = re.compile(r"!\[[^\[\]\n]*\]\([^()\n]*\)")
-_MD_LINK = re.compile(r"\[([^\[\]\n]+)\]\([^()\n]*\)")
-_MD_QUOTE = re.compile(rf"^{_BLANK}>[^\S\n]?", re.M)
-_MD_RULE_CELL = rf":?-{{3,}}:?{_BLANK}"
-_MD_RULE_ROW = re.compile(rf"^{_BLANK}(?:\|{_BLANK})?{_MD_RULE_CELL}(?:\|{_BLANK}{_MD_RULE_CELL})*\|?{_BLANK}$", re.M)
-_MD_TABLE_ROW = re.compile(rf"^{_BLANK}\|(.*)\|{_BLANK}$", re.M)
-
-
-def _strip_markdown(text: str) -> str:
-    """Drop markdown syntax other than ``**emphasis**`` (the normalizer reads lead-ins from it).
-
-    Every pattern stays inside one line and no two repeats can share a character, so each
-    runs in linear time (a run of blank lines or brackets once made this cubic).
-    """
-    text = _MD_HEADING.sub("", text)
-    text = _MD_IMAGE.sub("", text)
-    text = _MD_LINK.sub(r"\1", text)
-    text = _MD_QUOTE.sub("", text)
-    text = _MD_RULE_ROW.sub("", text)
-    return _MD_TABLE_ROW.sub(lambda m: "\t".join(c.strip() for c in m.group(1).split("|")), text)
-
-
 def _load_html(source: str, data: bytes, limits: ParseLimits) -> list[SourceText | LoadError]:
-    encoding = _html_declared_encoding(data)
+    encoding = html_declared_encoding(data)
     utf8 = _utf8(data) if encoding and b"\x00" not in data[:4096] else None
     if utf8 is not None:  # valid UTF-8 is strong evidence: pages often declare a charset they are not in
         text, encoding = utf8, "utf-8"
@@ -239,75 +216,9 @@ def _load_html(source: str, data: bytes, limits: ParseLimits) -> list[SourceText
         text = data.decode(encoding, errors="replace")
     else:
         text, encoding = decode_bytes(data)
-    title, body = _html_to_text(text)
+    title, body = html_to_text(text)
     metadata = {"title": title} if title else {}
     return [SourceText(source, require_text(body), encoding, "html", metadata)]
-
-
-_HTML_SKIP = {"script", "style", "noscript", "nav", "header", "footer", "iframe", "form", "template", "svg"}
-_HTML_BLOCKS = {
-    "p", "div", "section", "article", "main", "aside", "h1", "h2", "h3", "h4", "h5", "h6", "li",
-    "ul", "ol", "dl", "dt", "dd", "table", "tbody", "thead", "pre", "blockquote", "center", "title",
-}
-
-
-def _html_to_text(markup: str) -> tuple[str, str]:
-    """(title, text) of a page: one line per block, table rows tab-separated, bold as ``**``."""
-    from bs4 import BeautifulSoup, Comment, NavigableString, Tag
-
-    soup = BeautifulSoup(markup, "lxml")
-    heading = soup.find("h1") or soup.title
-    title = " ".join(heading.get_text(" ").split()) if heading else ""
-    lines: list[str] = []
-    current: list[str] = []
-
-    def flush() -> None:
-        text = re.sub(r"\s+", " ", "".join(current)).strip()
-        text = re.sub(r"(?<=[\u3400-\u9fff\uff00-\uffef，。、；：]) (?=[\u3400-\u9fff\uff00-\uffef])", "", text)
-        if text:
-            lines.append(text)
-        current.clear()
-
-    def walk(node: Tag) -> None:
-        for child in node.children:
-            if isinstance(child, Comment):
-                continue
-            if isinstance(child, NavigableString):
-                current.append(str(child))
-            elif child.name in _HTML_SKIP:
-                continue
-            elif child.name == "br":
-                flush()
-            elif child.name == "tr":
-                flush()
-                cells = child.find_all(["td", "th"], recursive=False)
-                lines.append("\t".join(" ".join(c.get_text(" ").split()) for c in cells))
-            elif child.name in ("strong", "b") and child.get_text().strip():
-                current.append(f"**{' '.join(child.get_text(' ').split())}**")
-            else:
-                block = child.name in _HTML_BLOCKS
-                if block:
-                    flush()
-                walk(child)
-                if block:
-                    flush()
-
-    walk(soup.body or soup)
-    flush()
-    return title, "\n".join(lines)
-
-
-def _html_declared_encoding(data: bytes) -> str:
-    match = re.search(rb"<meta[^>]+charset=[\"']?([\w-]+)", data[:4096], re.I)
-    if not match:
-        return ""
-    name = match.group(1).decode("ascii").lower()
-    name = {"gb2312": "gb18030", "gbk": "gb18030"}.get(name, name)
-    try:
-        codecs.lookup(name)
-    except LookupError:
-        return ""
-    return name
 
 
 def _load_jsonl(source: str, data: bytes, limits: ParseLimits) -> list[SourceText | LoadError]:

@@ -3,6 +3,10 @@
  *
  * Embed:  <script src="http://host:8000/widget.js" data-api-base="http://host:8000"></script>
  *         data-api-base is optional; by default the API is the origin this script was loaded from.
+ * Access: data-token="<JWT>" sends "Authorization: Bearer <JWT>" with every request; or
+ *         data-token-callback="portalToken" names a global function returning the token (or a Promise
+ *         of it), called before each request so a portal can hand out short-lived tokens. Without
+ *         either, the caller is anonymous and sees public documents only. A 401 is shown as an error.
  *
  * Protocol: POST {apiBase}/v1/ask/stream  with JSON {"question": "...", "top_k": 5, "history": [...]}
  *   history: the earlier turns of this conversation, oldest first, {question, chunk_ids, answer} (kept here,
@@ -28,6 +32,16 @@
   const script = document.currentScript;
   const apiBase = ((script && script.dataset.apiBase) ||
     (script && script.src ? new URL(script.src, location.href).origin : location.origin)).replace(/\/+$/, "");
+
+  // ---- Who is asking: a bearer token from the page (attribute) or from the portal (callback) ----
+  async function authHeaders() {
+    let token = script && script.dataset.token;
+    const callbackName = script && script.dataset.tokenCallback;
+    if (callbackName && typeof window[callbackName] === "function") {
+      token = await window[callbackName]();
+    }
+    return typeof token === "string" && token.trim() ? { Authorization: `Bearer ${token.trim()}` } : {};
+  }
 
   const TEXT = {
     title: "政策文件问答",
@@ -218,6 +232,7 @@
       el("div", { class: "doc", text: `[${citation.n}] ${citation.doc_title || ""}` }),
       citation.doc_number ? el("div", { class: "meta", text: TEXT.docNumber + citation.doc_number }) : null,
       path ? el("div", { class: "meta", text: TEXT.clause + path }) : null,
+      citation.note ? el("div", { class: "meta lifecycle", text: citation.note }) : null,
       el("p", { class: "passage" }, ...highlighted(citation.text || "", citation.quote || "")),
       sourceLink(citation));
   }
@@ -233,7 +248,7 @@
   async function sendFeedback(answerId, rating, reason, comment) {
     const response = await fetch(`${apiBase}/v1/feedback`, {
       method: "POST",
-      headers: { "Content-Type": "application/json" },
+      headers: { "Content-Type": "application/json", ...(await authHeaders()) },
       body: JSON.stringify({ answer_id: answerId, rating, reason, comment }),
     });
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
@@ -391,7 +406,7 @@
     try {
       response = await fetch(`${apiBase}/v1/ask/stream`, {
         method: "POST",
-        headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
+        headers: { "Content-Type": "application/json", Accept: "text/event-stream", ...(await authHeaders()) },
         body: JSON.stringify({ question, top_k: 5, history }),
       });
     } catch (err) {

@@ -28,6 +28,7 @@ FRAGMENTS = (
     "\n", "\n\n", " ", "\u3000", "\t", "*", "**", "[", "]", "](", "![", "(", ")", "（", "）", "|", "|---", "#", ">",
     "一、", "（一）", "1.", "1、", "(1)", "①", "——", "●", "第一条", "第一章", "专栏1", "附件", "附件1：", "字",
     "通知", "关于", "。", "，", "：", "青政办〔2017〕1号", "2017年1月1日", "青海省人民政府", "大事记", "a", "1", "-",
+    "<", "<p>", "<b>", "</b>", "<tr><td>", "&", "<!--",
 )
 runs = st.lists(
     st.tuples(st.sampled_from(FRAGMENTS) | st.text(min_size=1, max_size=4), st.integers(1, SIZE)),
@@ -70,10 +71,12 @@ def chunk_all(documents):
 @example(pattern=[("| a |\n", 1)])
 def test_every_stage_is_linear_on_100_kb(tmp_path_factory, pattern: list[tuple[str, int]]) -> None:
     text = adversarial(pattern)
-    path = Path(tmp_path_factory.mktemp("md")) / "adversarial.md"
-    path.write_text(text, encoding="utf-8")
+    folder = Path(tmp_path_factory.mktemp("adversarial"))
     times = {}
-    _, times["loader (.md)"] = timed(load_or_error, path)
+    for suffix in (".md", ".html"):
+        path = folder / f"adversarial{suffix}"
+        path.write_text(text, encoding="utf-8")
+        _, times[f"loader ({suffix})"] = timed(load_or_error, path)
     _, times["normalizer"] = timed(normalize_document, text)
     documents, times["segmenter"] = timed(segment, SourceText("adversarial.txt", text, "utf-8", "text"))
     _, times["clause splitter + sizing"] = timed(chunk_all, documents)
