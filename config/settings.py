@@ -69,6 +69,7 @@ class Settings(BaseSettings):
     admin_api_key: SecretStr = SecretStr("")  # read with .get_secret_value(); never printed or logged
     max_upload_bytes: int = Field(20 * 1024 * 1024, ge=1)  # one upload request, all its files together
     max_json_bytes: int = Field(1024 * 1024, ge=1)  # the body of any other request
+    compute_threads: int = Field(0, ge=0)  # threads running searches and answers; 0 = one per CPU core
 
     # policy lifecycle: documents not in force are hidden, ranked last, or shown like the others
     lifecycle_policy: Literal["hide", "demote", "show"] = "hide"

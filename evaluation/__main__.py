@@ -94,6 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("--queries", type=Path, default=DEFAULT_GOLD, metavar="FILE",
                       help="questions: gold JSONL or BEIR queries (default the dev set)")
     load.add_argument("--probe-interval", type=float, default=0.1, help="seconds between /healthz probes")
+    load.add_argument("--no-warmup", action="store_true", help="skip the untimed pass over the questions")
     load.add_argument("--out", type=Path, default=PROJECT_ROOT / "reports" / "load", metavar="DIR")
     load.set_defaults(handler=_load)
 
@@ -231,7 +232,7 @@ def _load(args: argparse.Namespace) -> int:
     config = LoadConfig(
         url=args.url, index_dir=None if args.url else (args.index or get_settings().index_dir), clients=args.clients,
         duration_s=args.duration, routes=[r.strip() for r in args.routes.split(",") if r.strip()],
-        questions=load_queries(args.queries), probe_interval_s=args.probe_interval,
+        questions=load_queries(args.queries), probe_interval_s=args.probe_interval, warmup=not args.no_warmup,
     )
     results = run_load(config)
     paths = write_load_report(results, args.out)

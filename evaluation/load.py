@@ -6,6 +6,8 @@ questions list (the dev set by default) is cycled. Meanwhile a prober in its own
 ``/healthz`` every ``probe_interval`` seconds, as an orchestrator would. Reported per route:
 requests, throughput, latency p50/p95/p99/max and errors (any non-2xx answer, timeout or broken
 connection, counted by kind); for ``/healthz`` p50/p99/max overall and the p99 of each 10 s window.
+Unless ``--no-warmup``, every question is first sent once to each route, untimed: the figures are
+those of a service in steady use (the answer path memoizes sentence vectors).
 
 Against ``--url`` it measures a running service; otherwise it starts ``python -m service`` on a free
 loopback port over ``--index`` and stops it at the end. A benchmark: it prints figures and asserts
@@ -21,6 +23,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections import Counter
@@ -49,6 +52,7 @@ class LoadConfig:
     questions: list[str]
     probe_interval_s: float = 0.1
     timeout_s: float = 60.0
+    warmup: bool = True  # ask and search every question once before timing (not counted)
 
 
 @dataclass
@@ -69,38 +73,45 @@ def _free_port() -> int:
 
 @contextmanager
 def served(index_dir: Path, ready_timeout_s: float = 180.0) -> Iterator[str]:
-    """``python -m service`` over ``index_dir`` on a free loopback port; yields its URL, stops it at the end."""
+    """``python -m service`` over ``index_dir`` on a free loopback port; yields its URL, stops it at the end.
+
+    Its log goes to a temporary file (a pipe nobody reads would block the service once full).
+    """
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "service", "--index", str(index_dir), "--host", "127.0.0.1", "--port", str(port)],
-        env={**os.environ, "LOG_LEVEL": "WARNING"}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )
-    try:
-        deadline = time.monotonic() + ready_timeout_s
-        while True:
-            if process.poll() is not None:
-                tail = process.stderr.read().decode("utf-8", "replace")[-500:] if process.stderr else ""
-                raise RunError(f"the service exited with code {process.returncode}: {tail.strip()}")
-            try:
-                if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RunError(f"the service did not become ready within {ready_timeout_s:.0f} s")
-            time.sleep(0.3)
-        yield url
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        if process.stderr:
-            process.stderr.close()
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "service", "--index", str(index_dir), "--host", "127.0.0.1", "--port", str(port)],
+            env={**os.environ, "LOG_LEVEL": "WARNING"}, stdout=subprocess.DEVNULL, stderr=log,
+        )
+        try:
+            _wait_ready(process, url, log, ready_timeout_s)
+            yield url
+        finally:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                try:
+                    process.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+
+
+def _wait_ready(process: subprocess.Popen, url: str, log, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        if process.poll() is not None:
+            log.seek(0)
+            tail = log.read().decode("utf-8", "replace")[-500:].strip()
+            raise RunError(f"the service exited with code {process.returncode}: {tail}")
+        try:
+            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            raise RunError(f"the service did not become ready within {timeout_s:.0f} s")
+        time.sleep(0.3)
 
 
 # ---- clients and prober ----------------------------------------------------------------
@@ -143,7 +154,21 @@ def _probe(url: str, interval_s: float, stop: threading.Event, samples: Samples)
             stop.wait(max(0.0, interval_s - (time.monotonic() - started)))
 
 
+async def _warm_up(config: LoadConfig, url: str) -> None:
+    """One untimed pass over the questions on each route, ``clients`` at a time (a service in steady use)."""
+    async with httpx.AsyncClient(base_url=url, timeout=max(config.timeout_s, 600)) as client:
+        gate = asyncio.Semaphore(config.clients)
+
+        async def one(path: str, field_name: str, question: str) -> None:
+            async with gate:
+                await client.post(path, json={field_name: question})
+
+        await asyncio.gather(*(one(*ROUTES[r], q) for r in config.routes for q in config.questions))
+
+
 async def _drive(config: LoadConfig, url: str) -> tuple[dict[str, Samples], Samples, float, float]:
+    if config.warmup:
+        await _warm_up(config, url)
     samples = {route: Samples() for route in config.routes}
     health = Samples()
     stop = threading.Event()
@@ -193,13 +218,14 @@ def run_load(config: LoadConfig) -> dict[str, Any]:
         if config.index_dir is None or not Path(config.index_dir).exists():
             raise RunError(f"{config.index_dir}: no index folder (build one, or give --url)")
         url_context = served(Path(config.index_dir))
+    load_before = _loadavg()
     with url_context as url:
         samples, health, started, wall_s = asyncio.run(_drive(config, url))
     return {
         "url": config.url or f"(started over {config.index_dir})", "clients": config.clients,
         "duration_s": round(wall_s, 1), "routes": {r: _summary(samples[r], wall_s) for r in config.routes},
         "healthz": {**_summary(health, wall_s), "window_p99_ms": _window_p99(health, started, wall_s)},
-        "cpus": os.cpu_count(), "load_average_before": _loadavg(),
+        "warmup": config.warmup, "cpus": os.cpu_count(), "load_average_before": load_before,
     }
 
 
@@ -218,7 +244,8 @@ def _loadavg() -> list[float]:
 def load_markdown(r: dict[str, Any]) -> str:
     lines = [
         f"{r['clients']} clients for {r['duration_s']} s against {r['url']} ({r['cpus']} CPUs; load average "
-        f"before: {', '.join(map(str, r['load_average_before']))})", "",
+        f"before: {', '.join(map(str, r['load_average_before']))}; warm-up pass: {'yes' if r['warmup'] else 'no'})",
+        "",
         "| route | requests | per s | p50 ms | p95 ms | p99 ms | max ms | errors |",
         "|---|---|---|---|---|---|---|---|",
     ]

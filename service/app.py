@@ -16,6 +16,7 @@ from config import Settings, get_settings
 from indexer.backends.factory import BackendUnavailable, open_backend
 from service.answering import Answerer
 from service.api.routes import admin, ask, console, documents, health, search, source_view, widget
+from service.compute_pool import ComputePool
 from service.index_holder import IndexHolder, IndexUnavailable
 from service.metrics import ServiceMetrics
 from service.question_log import QuestionLog
@@ -58,6 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.metrics = ServiceMetrics()
     app.state.answerer = Answerer(settings)
+    app.state.compute = ComputePool(settings.compute_threads)
     app.state.question_log = QuestionLog(settings.feedback_db, settings.log_retention_days)
     app.state.index_holder = IndexHolder(None, "still loading")
     app.state.load_error = "still loading"

@@ -195,9 +195,11 @@ class MilvusIndex(MilvusWriter):
             data, field, metric = [sparse_query], "sparse", "IP"
         else:
             return {}
-        return self._collect(self.store.client.search(
+        scores = self._collect(self.store.client.search(
             self.store.names.chunks, data=data, anns_field=field, limit=self.settings.candidate_k,
             filter=expression, search_params={"metric_type": metric}, output_fields=rows_.CHUNK_FIELDS), found_rows)
+        # Milvus Lite reports BM25 as a negative distance (best first); a server as a positive score
+        return {key: abs(score) for key, score in scores.items()} if metric == "BM25" else scores
 
     @staticmethod
     def _collect(result, found_rows: dict[int, dict]) -> dict[int, float]:

@@ -45,8 +45,13 @@ class MilvusStore:
         self.names = schema.Names.of(prefix, 0)
         if not self.client.has_collection(self.names.meta):
             meta, index = schema.meta_schema(self.client)
-            self.client.create_collection(self.names.meta, schema=meta, index_params=index)
+            self.client.create_collection(self.names.meta, schema=meta, index_params=index, **self._no_wait)
         self.client.load_collection(self.names.meta)
+
+    @property
+    def _no_wait(self) -> dict:
+        """Milvus Lite builds indexes at once and lacks the RPC pymilvus polls with; a server is polled."""
+        return {"sync": False} if self.lite else {}
 
     # ---- meta ---------------------------------------------------------------------
     def get_value(self, key: str) -> str | None:
@@ -105,7 +110,7 @@ class MilvusStore:
         }
         for name, make in makers.items():
             fields, index = make(self.client)
-            self.client.create_collection(name, schema=fields, index_params=index)
+            self.client.create_collection(name, schema=fields, index_params=index, **self._no_wait)
             self.client.load_collection(name)
         self.names = names
 

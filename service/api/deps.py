@@ -10,6 +10,7 @@ from fastapi import Depends, Header, HTTPException, Request
 from config import Settings
 from indexer.backends.base import IndexBackend
 from service.answering import Answerer
+from service.compute_pool import ComputePool
 from service.index_holder import IndexHolder, IndexUnavailable
 from service.question_log import QuestionLog
 
@@ -31,6 +32,10 @@ def get_index(holder: Annotated[IndexHolder, Depends(get_holder)]) -> IndexBacke
 
 def get_answerer(request: Request) -> Answerer:
     return request.app.state.answerer
+
+
+def get_compute(request: Request) -> ComputePool:
+    return request.app.state.compute
 
 
 def get_question_log(request: Request) -> QuestionLog:
@@ -63,5 +68,6 @@ SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 IndexDep = Annotated[IndexBackend, Depends(get_index)]
 HolderDep = Annotated[IndexHolder, Depends(get_holder)]
 AnswererDep = Annotated[Answerer, Depends(get_answerer)]
+ComputeDep = Annotated[ComputePool, Depends(get_compute)]
 AdminDep = Annotated[None, Depends(require_admin)]
 QuestionLogDep = Annotated[QuestionLog, Depends(get_question_log)]

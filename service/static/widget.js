@@ -3,6 +3,8 @@
  *
  * Embed:  <script src="http://host:8000/widget.js" data-api-base="http://host:8000"></script>
  *         data-api-base is optional; by default the API is the origin this script was loaded from.
+ *         data-timeout-ms (default 60000): a question not answered in full by then is aborted
+ *         (AbortController) and the message says so.
  * Access: data-token="<JWT>" sends "Authorization: Bearer <JWT>" with every request; or
  *         data-token-callback="portalToken" names a global function returning the token (or a Promise
  *         of it), called before each request so a portal can hand out short-lived tokens. Without
@@ -32,6 +34,7 @@
   const script = document.currentScript;
   const apiBase = ((script && script.dataset.apiBase) ||
     (script && script.src ? new URL(script.src, location.href).origin : location.origin)).replace(/\/+$/, "");
+  const timeoutMs = Math.max(1000, Number(script && script.dataset.timeoutMs) || 60000);
 
   // ---- Who is asking: a bearer token from the page (attribute) or from the portal (callback) ----
   async function authHeaders() {
@@ -61,6 +64,7 @@
     networkFailed: "无法连接问答服务，请稍后重试。",
     serverError: "服务出错：",
     interrupted: "回答中断，请重试。",
+    timedOut: (seconds) => `服务在 ${seconds} 秒内没有答完，已停止等待，请稍后重试。`,
     thinking: "正在检索文件…",
     understood: (q) => `按“${q}”理解`,
     viewSource: "查看原文",
@@ -246,11 +250,17 @@
 
   // ---- Thumbs up / down with a reason ----
   async function sendFeedback(answerId, rating, reason, comment) {
-    const response = await fetch(`${apiBase}/v1/feedback`, {
-      method: "POST",
-      headers: { "Content-Type": "application/json", ...(await authHeaders()) },
-      body: JSON.stringify({ answer_id: answerId, rating, reason, comment }),
-    });
+    let response;
+    try {
+      response = await fetch(`${apiBase}/v1/feedback`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", ...(await authHeaders()) },
+        body: JSON.stringify({ answer_id: answerId, rating, reason, comment }),
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch (err) {
+      throw new Error(err && err.name === "TimeoutError" ? `${Math.round(timeoutMs / 1000)} 秒内无响应` : "无法连接服务");
+    }
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
   }
 
@@ -402,15 +412,29 @@
   }
 
   async function ask(question, message, history) {
+    // One deadline for the whole exchange (connecting, waiting, streaming): aborting ends fetch and the stream.
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => { timedOut = true; controller.abort(); }, timeoutMs);
+    const failed = (text) => message.fail(timedOut ? TEXT.timedOut(Math.round(timeoutMs / 1000)) : text);
+    try {
+      await exchange(question, message, history, controller.signal, failed);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async function exchange(question, message, history, signal, failed) {
     let response;
     try {
       response = await fetch(`${apiBase}/v1/ask/stream`, {
         method: "POST",
         headers: { "Content-Type": "application/json", Accept: "text/event-stream", ...(await authHeaders()) },
         body: JSON.stringify({ question, top_k: 5, history }),
+        signal,
       });
     } catch (err) {
-      message.fail(TEXT.networkFailed);
+      failed(TEXT.networkFailed);
       return;
     }
     if (!response.ok) {
@@ -419,7 +443,7 @@
         const body = await response.text();
         try { detail = describeDetail(JSON.parse(body).detail); } catch (err) { detail = body.slice(0, 200); }
       } catch (err) { /* body unreadable: keep the status line */ }
-      message.fail(`${TEXT.requestFailed}${detail || response.statusText || "未知错误"}（HTTP ${response.status}）`);
+      failed(`${TEXT.requestFailed}${detail || response.statusText || "未知错误"}（HTTP ${response.status}）`);
       return;
     }
     try {
@@ -432,12 +456,12 @@
         else if (event === "error") message.fail(TEXT.serverError + (data.message || "未知错误"));
       });
     } catch (err) {
-      message.fail(TEXT.interrupted);
+      failed(TEXT.interrupted);
       return;
     }
     if (message.node.dataset.done !== "true") {
       if (message.answer) message.finish({});
-      else message.fail(TEXT.interrupted);
+      else failed(TEXT.interrupted);
     }
   }
 

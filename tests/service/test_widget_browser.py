@@ -118,3 +118,22 @@ def test_http_error_is_shown_readably(page: Page) -> None:
     expect(message).to_contain_text("请求失败")
     expect(message).to_contain_text("question must not be empty")
     expect(page.get_by_role("button", name="发送")).to_be_enabled()
+
+
+def test_a_service_that_never_answers_times_out_with_a_clear_message(page: Page, live_service: str) -> None:
+    """The widget's fetch has a deadline (data-timeout-ms): a hung request ends in a readable message."""
+    import httpx
+
+    demo = httpx.get(f"{live_service}/", timeout=10).text
+    assert '<script src="/widget.js"></script>' in demo
+    demo = demo.replace('<script src="/widget.js"></script>',
+                        '<script src="/widget.js" data-timeout-ms="1500"></script>')
+    page.route(f"{live_service}/", lambda route: route.fulfill(status=200, content_type="text/html", body=demo))
+    page.route("**/v1/ask/stream", lambda route: None)  # held: the service never answers
+    page.goto("/")
+    open_widget(page)
+    message = ask(page, "农村老人的基础养老金今年涨多少？")
+
+    expect(message).to_have_class(re.compile(r"\berror\b"))
+    expect(message).to_contain_text("服务在 2 秒内没有答完")
+    expect(page.get_by_role("button", name="发送")).to_be_enabled()

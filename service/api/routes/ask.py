@@ -14,8 +14,9 @@ from indexer.backends.base import IndexBackend
 from indexer.records import SearchFilters, Turn
 from service.access import AccessDep, Caller
 from service.answer_composer import Answer
-from service.api.deps import AnswererDep, IndexDep, QuestionLogDep, SettingsDep
+from service.api.deps import AnswererDep, ComputeDep, IndexDep, QuestionLogDep, SettingsDep
 from service.api.routes.search import to_filters
+from service.compute_pool import ComputePool
 from service.pages.source_page import source_link
 from service.question_log import LoggedAnswer, QuestionLog
 from service.schemas import AskRequest, AskResponse, CitationOut
@@ -53,8 +54,8 @@ def index_version(index: IndexBackend) -> str:
 
 
 async def _answer(body: AskRequest, index: IndexBackend, answerer, log: QuestionLog, caller: str | None,
-                  filters: SearchFilters):
-    answer = await run_in_threadpool(answerer.answer, index, body.question, body.top_k, filters, _history(body))
+                  filters: SearchFilters, compute: ComputePool):
+    answer = await compute.run("ask", answerer.answer, index, body.question, body.top_k, filters, _history(body))
     citations = _citations(answer)
     entry = LoggedAnswer(
         question=body.question, completed=answer.completed or body.question, answer=answer.answer,
@@ -69,12 +70,12 @@ async def _answer(body: AskRequest, index: IndexBackend, answerer, log: Question
 @router.post("/v1/ask", response_model=AskResponse)
 async def ask(
     body: AskRequest, index: IndexDep, answerer: AnswererDep, log: QuestionLogDep,
-    reader: AccessDep, settings: SettingsDep,
+    reader: AccessDep, settings: SettingsDep, compute: ComputeDep,
 ) -> AskResponse:
     started = time.perf_counter()
     filters = reader.filters(to_filters(body.filters), settings, body.as_of)
-    answer, citations, answer_id = await _answer(body, index, answerer, log, _logged_caller(reader, settings),
-                                                filters)
+    answer, citations, answer_id = await _answer(body, index, answerer, log, _logged_caller(reader, settings), filters,
+                                                compute)
     return AskResponse(
         answer_id=answer_id, question=body.question, completed_question=answer.completed or None,
         answer=answer.answer, answerable=answer.answerable, confidence=answer.confidence, citations=citations,
@@ -93,12 +94,12 @@ def _event(name: str, data: dict) -> str:
 )
 async def ask_stream(
     body: AskRequest, index: IndexDep, answerer: AnswererDep, log: QuestionLogDep,
-    reader: AccessDep, settings: SettingsDep,
+    reader: AccessDep, settings: SettingsDep, compute: ComputeDep,
 ) -> StreamingResponse:
     started = time.perf_counter()
     filters = reader.filters(to_filters(body.filters), settings, body.as_of)
-    answer, citations, answer_id = await _answer(body, index, answerer, log, _logged_caller(reader, settings),
-                                                filters)
+    answer, citations, answer_id = await _answer(body, index, answerer, log, _logged_caller(reader, settings), filters,
+                                                compute)
 
     def events() -> Iterator[str]:
         yield _event("citations", {

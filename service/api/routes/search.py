@@ -3,11 +3,10 @@ from __future__ import annotations
 import time
 
 from fastapi import APIRouter
-from starlette.concurrency import run_in_threadpool
 
 from indexer.records import SearchFilters, status_on
 from service.access import AccessDep
-from service.api.deps import IndexDep, SettingsDep
+from service.api.deps import ComputeDep, IndexDep, SettingsDep
 from service.schemas import Filters, SearchHit, SearchRequest, SearchResponse
 
 router = APIRouter(tags=["search"])
@@ -18,12 +17,14 @@ def to_filters(filters: Filters | None) -> SearchFilters | None:
 
 
 @router.post("/v1/search", response_model=SearchResponse)
-async def search(body: SearchRequest, index: IndexDep, caller: AccessDep, settings: SettingsDep) -> SearchResponse:
+async def search(
+    body: SearchRequest, index: IndexDep, caller: AccessDep, settings: SettingsDep, compute: ComputeDep
+) -> SearchResponse:
     started = time.perf_counter()
     weights = (body.weights.bm25, body.weights.dense) if body.weights else None
     query = index.analyzer.analyse(body.query)
     filters = caller.filters(to_filters(body.filters), settings, body.as_of)
-    result = await run_in_threadpool(index.search, query, body.top_k, body.mode, filters, weights)
+    result = await compute.run("search", index.search, query, body.top_k, body.mode, filters, weights)
     statuses = {doc_id: _status(index, doc_id) for doc_id in {h.chunk.doc_id for h in result.hits}}
     hits = [
         SearchHit(
