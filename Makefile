@@ -47,5 +47,6 @@ eval: index
 bench: index
 	$(BIN)/python -m evaluation bench --index $(INDEX_DIR)
 
+# var/store (the document store: every uploaded original) is kept; remove it by hand if you mean to.
 clean:
-	rm -rf var reports $(MODEL_DIR)
+	rm -rf var/index var/index.versions var/embedding-cache var/beir reports $(MODEL_DIR)

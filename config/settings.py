@@ -24,6 +24,12 @@ class Settings(BaseSettings):
     index_dir: Path = PROJECT_ROOT / "var" / "index"
     model_dir: Path = PROJECT_ROOT / "models" / "e5-small"
     embedding_cache_dir: Path = PROJECT_ROOT / "var" / "embedding-cache"
+    store_dir: Path = PROJECT_ROOT / "var" / "store"  # every ingested original, for `python -m indexer rebuild`
+
+    # index versions and writers
+    index_keep_versions: int = Field(default=3, ge=1)  # published versions kept for rollback
+    index_poll_seconds: float = Field(default=1.0, gt=0)  # how often the service looks for a newer index
+    writer_lock_timeout_s: float = Field(default=300.0, gt=0)  # how long a writer waits for another one
 
     # index backend
     index_backend: Literal["local", "milvus"] = "local"

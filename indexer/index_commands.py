@@ -1,4 +1,5 @@
-"""CLI subcommands that write or query an index: build, add, remove, search."""
+"""CLI subcommands over an index: search here; the writing ones (build, add, remove, rebuild, rollback) in
+``write_commands``."""
 
 from __future__ import annotations
 
@@ -6,21 +7,14 @@ import argparse
 import json
 import logging
 import sys
-import time
 from pathlib import Path
 
 from config import get_settings
-from indexer.backends.factory import (
-    add_to_index,
-    build_index,
-    index_exists,
-    ingest_files,
-    new_backend,
-    open_backend,
-    where,
-)
+from indexer import write_commands
+from indexer.backends.factory import open_backend
 from indexer.records import SearchFilters
 from indexer.retrieval.retriever import SEARCH_MODES
+from indexer.write_commands import settings_for
 
 log = logging.getLogger(__name__)
 
@@ -34,26 +28,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     backend_arg = {"choices": ("local", "milvus"), "default": None,
                    "help": f"index backend (default INDEX_BACKEND, {settings.index_backend}); milvus uses MILVUS_URI"}
 
-    build = subparsers.add_parser("build", help="index files or folders from scratch (atomic replace)")
-    build.add_argument("paths", nargs="*", type=Path,
-                       help=f"files or folders (default: CORPUS_DIR, {settings.corpus_dir})")
-    build.add_argument("--index", **index_arg)
-    build.add_argument("--backend", **backend_arg)
-    build.add_argument("--if-missing", action="store_true",
-                       help="do nothing when a valid index already exists at --index")
-    build.set_defaults(handler=_build)
-
-    add = subparsers.add_parser("add", help="add or replace documents in an existing index")
-    add.add_argument("paths", nargs="+", type=Path)
-    add.add_argument("--index", **index_arg)
-    add.add_argument("--backend", **backend_arg)
-    add.set_defaults(handler=_add)
-
-    remove = subparsers.add_parser("remove", help="delete documents by doc_id")
-    remove.add_argument("doc_ids", nargs="+")
-    remove.add_argument("--index", **index_arg)
-    remove.add_argument("--backend", **backend_arg)
-    remove.set_defaults(handler=_remove)
+    write_commands.register(subparsers, index_arg, backend_arg)
 
     search = subparsers.add_parser("search", help="search an index (one query, or a batch from --queries)")
     search.add_argument("query", nargs="?")
@@ -72,67 +47,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     search.set_defaults(handler=_search)
 
 
-def _ingest(paths: list[Path], settings):
-    result = ingest_files(paths, settings)
-    for error in result.errors:
-        print(f"error: {error.source}: {error.message}", file=sys.stderr)
-    return result
-
-
-def _summary(verb: str, n_docs: int, n_chunks: int, seconds: float) -> None:
-    rate = n_chunks / seconds if seconds > 0 else 0.0
-    print(f"{verb}: {n_docs} documents, {n_chunks} chunks in {seconds:.1f} s ({rate:.1f} chunks/s)", file=sys.stderr)
-
-
-def _settings(args: argparse.Namespace):
-    """The settings, with ``--backend`` (when given) in place of INDEX_BACKEND."""
-    settings = get_settings()
-    return settings.model_copy(update={"index_backend": args.backend}) if args.backend else settings
-
-
-def _build(args: argparse.Namespace) -> int:
-    settings = _settings(args)
-    if args.if_missing:
-        missing = index_exists(settings, args.index)
-        if not missing:
-            print(f"{where(settings, args.index)}: a valid index exists; nothing to do", file=sys.stderr)
-            return 0
-        log.info("building: %s", missing)
-    started = time.perf_counter()
-    result = _ingest(args.paths or [settings.corpus_dir], settings)
-    if not result.documents:
-        print("error: no documents to index; the previous index (if any) is unchanged", file=sys.stderr)
-        return 1
-    index = new_backend(settings, args.index)
-    build_index(index, result.documents, result.chunks, args.index, show_progress=not args.quiet)
-    _summary("built", len(result.documents), len(result.chunks), time.perf_counter() - started)
-    return 1 if result.errors else 0
-
-
-def _add(args: argparse.Namespace) -> int:
-    settings = _settings(args)
-    index = open_backend(settings, args.index)
-    started = time.perf_counter()
-    result = _ingest(args.paths, settings)
-    if result.documents:
-        _, updated = add_to_index(index, result.documents, result.chunks, args.index, show_progress=not args.quiet)
-        for doc in updated:
-            print(f"updated: {doc.doc_id} {doc.doc_number} now {doc.status}, superseded by "
-                  f"{', '.join(doc.superseded_by)}", file=sys.stderr)
-    _summary("added", len(result.documents), len(result.chunks), time.perf_counter() - started)
-    return 1 if result.errors or not result.documents else 0
-
-
-def _remove(args: argparse.Namespace) -> int:
-    settings = _settings(args)
-    index = open_backend(settings, args.index)
-    removed = index.remove(args.doc_ids)
-    for doc_id in sorted(set(args.doc_ids) - set(removed)):
-        print(f"error: {doc_id}: no such document in {where(settings, args.index)}", file=sys.stderr)
-    print(f"removed {len(removed)} documents", file=sys.stderr)
-    return 0 if len(removed) == len(set(args.doc_ids)) else 1
-
-
 def _search(args: argparse.Namespace) -> int:
     if (args.query is None) == (args.queries is None):
         print("error: give either a query or --queries FILE", file=sys.stderr)
@@ -141,7 +55,7 @@ def _search(args: argparse.Namespace) -> int:
         print("error: --top-k must be between 1 and 1000", file=sys.stderr)
         return 2
     filters = SearchFilters(args.doc_id, args.doc_number, args.issuer, args.date_from, args.date_to)
-    index = open_backend(_settings(args), args.index)
+    index = open_backend(settings_for(args), args.index)
     if args.queries is not None:
         return _search_batch(index, args, filters)
     result = index.search(args.query, args.top_k, args.mode, filters)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -13,7 +15,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
 from config import Settings, get_settings
-from indexer.backends.factory import BackendUnavailable, open_backend
+from indexer.backends.factory import IndexSite
 from service.answering import Answerer
 from service.api.routes import admin, ask, console, documents, health, search, source_view, widget
 from service.compute_pool import ComputePool
@@ -28,18 +30,23 @@ log = logging.getLogger(__name__)
 
 def _load(app: FastAPI, settings: Settings) -> None:
     started = time.perf_counter()
-    try:
-        index = open_backend(settings)
-    except BackendUnavailable as exc:
-        log.error("not ready: %s", exc)
-        app.state.index_holder = IndexHolder(None, str(exc))
-        app.state.load_error = str(exc)
-        return
-    app.state.index_holder = IndexHolder(index)
-    app.state.load_error = ""
-    stats = index.stats()
-    log.info("loaded %d documents, %d chunks (%s, %s) in %.1f s", stats["documents"], stats["chunks"],
-             stats["backend"], stats["encoder"], time.perf_counter() - started)
+    holder = IndexHolder(IndexSite(settings))
+    holder.load()
+    app.state.index_holder = holder
+    if holder.ready:
+        stats = holder.current.stats()
+        log.info("loaded %d documents, %d chunks (%s, %s) in %.1f s", stats["documents"], stats["chunks"],
+                 stats["backend"], stats["encoder"], time.perf_counter() - started)
+
+
+async def _follow_published(holder: IndexHolder, seconds: float) -> None:
+    """Switch to versions other writers publish (CLI add, rebuild, rollback), checked every ``seconds``."""
+    while True:
+        await asyncio.sleep(seconds)
+        try:
+            await asyncio.to_thread(holder.refresh)
+        except Exception:  # keep following; the served index is unchanged
+            log.exception("checking for a newer index failed")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -48,7 +55,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         _load(app, settings)
+        follower = asyncio.create_task(_follow_published(app.state.index_holder, settings.index_poll_seconds))
         yield
+        follower.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await follower
 
     app = FastAPI(
         title="政策文件检索与问答 API",
@@ -62,7 +73,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.compute = ComputePool(settings.compute_threads)
     app.state.question_log = QuestionLog(settings.feedback_db, settings.log_retention_days)
     app.state.index_holder = IndexHolder(None, "still loading")
-    app.state.load_error = "still loading"
     # Outermost last: the observer sees every answer (refusals included), CORS headers go on refusals too,
     # and the limits run before any route reads a body.
     app.add_middleware(RequestLimits, settings=settings)

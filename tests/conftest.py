@@ -49,8 +49,15 @@ def test_settings(tmp_path_factory, model_dir):
     return get_settings().model_copy(
         update={"index_dir": tmp_path_factory.mktemp("index") / "gazette", "model_dir": model_dir,
                 "admin_api_key": SecretStr("test-admin-key"),
-                "feedback_db": tmp_path_factory.mktemp("log") / "feedback.sqlite"}
+                "feedback_db": tmp_path_factory.mktemp("log") / "feedback.sqlite",
+                "store_dir": tmp_path_factory.mktemp("store")}
     )
+
+
+@pytest.fixture(scope="session")
+def cli_env(tmp_path_factory) -> dict[str, str]:
+    """Environment for `python -m indexer` subprocesses: this worktree's code, a private document store."""
+    return {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "STORE_DIR": str(tmp_path_factory.mktemp("cli-store"))}
 
 
 @pytest.fixture(scope="session")
@@ -113,3 +120,51 @@ def live_service(test_settings, gazette_index):
 
     with serve(create_app(test_settings)) as base:
         yield base
+
+
+@pytest.fixture()
+def stored_index(tmp_path, test_settings, onnx_encoder, cli_env):
+    """A private gazette index built through the document store (as `python -m indexer build` does).
+
+    Gives the settings, the `IndexSite` and the environment for CLI subprocesses on the same index and store.
+    """
+    from types import SimpleNamespace
+
+    from indexer.backends.factory import IndexSite
+    from indexer.ingest.pipeline import ingest
+
+    settings = test_settings.model_copy(update={"index_dir": tmp_path / "idx", "store_dir": tmp_path / "store"})
+    site = IndexSite(settings, encoder=onnx_encoder)
+    result = ingest([GAZETTE])
+    staged = site.writer.stage(result, [(GAZETTE, str(GAZETTE))])
+    with site.writer.lock():
+        site.writer.build(site.new(), result, staged, origin="build")
+    env = {**cli_env, "STORE_DIR": str(settings.store_dir), "INDEX_DIR": str(settings.index_dir)}
+    return SimpleNamespace(settings=settings, site=site, env=env, index_dir=settings.index_dir)
+
+
+@pytest.fixture()
+def paused_cli():
+    """Start `python -m indexer ARGS` that stops at a named point of its write (INDEX_TEST_PAUSE_AT); returns
+    the process once it has reached that point. Processes still running at the end are killed."""
+    import subprocess
+    import sys
+
+    started = []
+
+    def start(env: dict[str, str], point: str, *args: str, seconds: float = 60) -> subprocess.Popen:
+        env = {**env, "INDEX_TEST_PAUSE_AT": point, "INDEX_TEST_PAUSE_S": str(seconds)}
+        proc = subprocess.Popen([sys.executable, "-m", "indexer", "-q", *args], env=env, text=True,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        started.append(proc)
+        line = proc.stderr.readline()
+        assert line.strip() == f"paused at {point}", line + proc.stderr.read()
+        return proc
+
+    yield start
+    for proc in started:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+        proc.stdout.close()
+        proc.stderr.close()

@@ -45,6 +45,8 @@ class Analyzer(Protocol):
 @runtime_checkable
 class IndexBackend(Protocol):
     analyzer: Analyzer
+    version: str  # the published version this copy was opened from or last published as
+    store_seq: int | None  # the last document-store event reflected (None: written without the store)
 
     # ---- reading ----------------------------------------------------------------
     def search(
@@ -92,16 +94,20 @@ class IndexBackend(Protocol):
         """Counts and build facts for health checks and reports (includes ``encoder``)."""
 
     # ---- writing ----------------------------------------------------------------
-    def build(self, documents: list[Document], chunks: list[Chunk], show_progress: bool = False) -> None:
+    # Each write publishes a new version durably (or raises, leaving the published one untouched);
+    # ``store_seq`` is recorded with it. Writers hold the writer lock (see ``writer.py``).
+    def build(self, documents: list[Document], chunks: list[Chunk], show_progress: bool = False,
+              store_seq: int | None = None) -> None:
         """Replace the whole index with these documents."""
 
-    def add(self, documents: list[Document], chunks: list[Chunk], show_progress: bool = False) -> None:
+    def add(self, documents: list[Document], chunks: list[Chunk], show_progress: bool = False,
+            store_seq: int | None = None) -> None:
         """Add documents; a document whose doc_id exists is replaced."""
 
-    def remove(self, doc_ids: list[str]) -> list[str]:
+    def remove(self, doc_ids: list[str], store_seq: int | None = None) -> list[str]:
         """Delete documents; returns the ids that were present."""
 
-    def update_documents(self, documents: list[Document]) -> None:
+    def update_documents(self, documents: list[Document], store_seq: int | None = None) -> None:
         """Replace the metadata (lifecycle, visibility, ...) of indexed documents; their chunks stay.
 
         Unknown doc_ids raise ``KeyError``. Used for lifecycle links and admin corrections.

@@ -20,7 +20,7 @@ from typing import Any
 
 from indexer.backends.base import IndexBackend
 from indexer.ingest.lifecycle_links import link_documents
-from indexer.records import Chunk, Document
+from indexer.records import Chunk, Document, IngestResult
 
 CORRECTABLE = ("status", "effective_from", "effective_to", "supersedes", "superseded_by", "visibility")
 _lock = threading.Lock()
@@ -76,6 +76,25 @@ def add_to_index(index: IndexBackend, documents: list[Document], chunks: list[Ch
     if updated:
         index.update_documents(updated)
     return added, updated
+
+
+def linked_for_build(documents: list[Document], index_dir: Path) -> list[Document]:
+    """What ``build_index`` indexes: ``documents`` with links among them and the stored corrections."""
+    linked, _ = link_documents(documents)
+    return apply_overrides(linked, load_overrides(index_dir))
+
+
+def add_linked(index: IndexBackend, writer: Any, result: IngestResult, staged: list, index_dir: Path, origin: str,
+               show_progress: bool = False) -> tuple[list[Document], list[Document]]:
+    """``add_to_index`` through the writer (see writer.py): the store records the add and the documents it updates."""
+    overrides = load_overrides(index_dir)
+    added, updated = link_documents(result.documents, index.list_documents())
+    result.documents = apply_overrides(added, overrides)
+    writer.add(index, result, staged, origin, show_progress)
+    updated = apply_overrides(updated, overrides)
+    if updated:
+        writer.update_documents(index, updated, origin)
+    return result.documents, updated
 
 
 def correct_document(index: IndexBackend, doc_id: str, changes: dict[str, Any], index_dir: Path) -> Document:

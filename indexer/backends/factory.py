@@ -7,13 +7,24 @@ new module plus one branch in ``open_backend``/``new_backend``.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from functools import partial
 from pathlib import Path
 
 from config import Settings
+from indexer.backends import versions
 from indexer.backends.base import BackendUnavailable, IndexBackend
-from indexer.backends.catalog import CORRECTABLE, add_to_index, build_index, correct_document
+from indexer.backends.catalog import (
+    CORRECTABLE,
+    add_linked,
+    add_to_index,
+    build_index,
+    correct_document,
+    linked_for_build,
+)
+from indexer.backends.document_store import DocumentStore, StoreError
 from indexer.backends.local import LocalIndex
 from indexer.backends.local_store import read_manifest
+from indexer.backends.writer import IndexWriter, RebuildReport, WriterBusy
 from indexer.ingest.isolation import ingest_isolated
 from indexer.ingest.loaders import SUPPORTED_SUFFIXES, ParseLimits
 from indexer.ingest.pipeline import ingest
@@ -24,9 +35,10 @@ from models.encoder import Encoder, load_encoder
 from models.manifest import ModelFolderError
 
 __all__ = [
-    "CORRECTABLE", "SUPPORTED_SUFFIXES", "BackendUnavailable", "IndexBackend", "add_to_index", "build_index",
-    "correct_document", "encoder_from_settings", "index_exists", "ingest_files", "new_backend", "open_backend",
-    "parse_limits", "reranker_from_settings", "validate_field", "where",
+    "CORRECTABLE", "SUPPORTED_SUFFIXES", "BackendUnavailable", "IndexBackend", "IndexSite", "StoreError",
+    "WriterBusy", "add_linked", "add_to_index", "build_index", "correct_document", "encoder_from_settings",
+    "ingest_files", "new_backend", "open_backend", "parse_limits", "reranker_from_settings", "validate_field",
+    "where",
 ]
 
 
@@ -64,27 +76,6 @@ def new_backend(settings: Settings, index_dir: Path | None = None, encoder: Enco
 
         return MilvusIndex(settings, encoder, reranker_from_settings(settings))
     return LocalIndex(index_dir or settings.index_dir, settings, encoder, reranker_from_settings(settings))
-
-
-def index_exists(settings: Settings, index_dir: Path | None = None) -> str:
-    """Why there is no usable index of the configured kind ("" when there is one); loads no model."""
-    try:
-        if settings.index_backend == "milvus":
-            from indexer.backends.milvus_store import MilvusStore
-
-            store = MilvusStore(settings.milvus_uri, settings.milvus_token, settings.milvus_collection)
-            try:
-                version = store.active_version()
-                if version is None:
-                    return f"no Milvus index {settings.milvus_collection!r} at {settings.milvus_uri}"
-                store.state(version)
-            finally:
-                store.close()
-        else:
-            read_manifest(index_dir or settings.index_dir)
-    except BackendUnavailable as exc:
-        return str(exc)
-    return ""
 
 
 def where(settings: Settings, index_dir: Path | None = None) -> str:
@@ -126,3 +117,80 @@ def ingest_files(
     for document in result.documents if visibility else ():
         document.visibility = list(visibility)
     return result
+
+
+class IndexSite:
+    """One index and its document store: how to open it, whether a newer version is published, how to write it.
+
+    The encoder and the reranker are loaded once and shared by every version opened here. Following
+    published versions and ``rollback`` are the local backend's; a Milvus index follows writes itself.
+    """
+
+    def __init__(self, settings: Settings, index_dir: Path | None = None, encoder: Encoder | None = None) -> None:
+        self.settings = settings
+        self.index_dir = Path(index_dir or settings.index_dir)
+        self.local = settings.index_backend != "milvus"
+        self.store = DocumentStore(settings.store_dir)
+        self.writer = IndexWriter(settings, self.store, partial(_reingest, settings))
+        self._encoder = encoder
+        self._reranker: CrossEncoderReranker | None = None
+        self._reranker_loaded = False
+
+    def _parts(self) -> tuple[Encoder, CrossEncoderReranker | None]:
+        try:
+            if self._encoder is None:
+                self._encoder = encoder_from_settings(self.settings)
+            if not self._reranker_loaded:
+                self._reranker, self._reranker_loaded = reranker_from_settings(self.settings), True
+        except (ModelFolderError, RerankerLoadError) as exc:
+            raise BackendUnavailable(str(exc)) from exc
+        return self._encoder, self._reranker
+
+    def open(self) -> IndexBackend:
+        """The published version, fully loaded and checked (``BackendUnavailable`` says how to repair)."""
+        encoder, reranker = self._parts()
+        if not self.local:
+            from indexer.backends.milvus import MilvusIndex
+
+            return MilvusIndex.open(self.settings, encoder, reranker)
+        return LocalIndex.open(self.index_dir, self.settings, encoder, reranker)
+
+    def new(self) -> IndexBackend:
+        encoder, reranker = self._parts()
+        if not self.local:
+            from indexer.backends.milvus import MilvusIndex
+
+            return MilvusIndex(self.settings, encoder, reranker)
+        return LocalIndex(self.index_dir, self.settings, encoder, reranker)
+
+    def published_version(self) -> str:
+        """The published local version (one readlink, cheap enough to call every second); "" for Milvus."""
+        return (versions.published(self.index_dir) or "") if self.local else ""
+
+    def published_seq(self) -> int | None:
+        """The store event the published version reflects (None: unreadable or built without the store)."""
+        try:
+            if self.local:
+                return read_manifest(self.index_dir, verify_files=False)[1].store_seq
+            return self.open().store_seq
+        except BackendUnavailable:
+            return None
+
+    def rebuild(self, show_progress: bool = False) -> RebuildReport:
+        """Recreate the index from the document store (writer lock held)."""
+        return self.writer.rebuild(self.new(), self.published_seq(), show_progress,
+                                   prepare=partial(linked_for_build, index_dir=self.index_dir))
+
+    def rollback(self) -> tuple[str, str]:
+        """Serve the previous intact version again; store events after it are voided (writer lock held)."""
+        if not self.local:
+            raise BackendUnavailable("rollback needs the local backend (Milvus keeps one version); use rebuild")
+        self.writer.reconcile(self.published_seq())
+        left, now, seq = versions.rollback(self.index_dir)
+        if seq is not None:
+            self.store.void(self.store.live_after(seq), f"rolled back from {left} to {now}")
+        return left, now
+
+
+def _reingest(settings: Settings, paths: list[Path], names: dict[str, str], max_bytes: int) -> IngestResult:
+    return ingest_files(paths, settings, max_bytes, names=names)

@@ -14,6 +14,7 @@ import numpy as np
 
 from config import Settings
 from indexer.backends import local_store as index_store
+from indexer.backends import versions
 from indexer.backends.local_store import IndexLoadError, IndexManifest
 from indexer.backends.local_views import AccessViews
 from indexer.records import Chunk, Document, Query, SearchFilters, SearchResult
@@ -47,6 +48,8 @@ class LocalIndex:
         self.bm25 = BM25Index.build([], BM25Params())
         self.dense = DenseIndex(np.zeros((0, encoder.dim), dtype=np.float32), settings.hnsw_threshold)
         self.manifest: IndexManifest | None = None
+        self.version = ""  # the version folder's name once opened or published
+        self.store_seq: int | None = None  # the last document-store event reflected here
         self._rows_by_id: dict[str, int] = {}
         self._retriever: Retriever | None = None
         self._views = AccessViews(self.documents, self.chunks, lambda: self.retriever)
@@ -76,12 +79,14 @@ class LocalIndex:
             raise IndexLoadError(f"{index_dir} is inconsistent (row counts differ); rebuild the index")
         index.tokenizer = ChineseTokenizer(index.user_terms)
         index.analyzer = TextAnalyzer(index.tokenizer)
-        index.manifest = manifest
+        index.manifest, index.version, index.store_seq = manifest, folder.name, manifest.store_seq
         index._reindex_rows()
+        versions.take_lease(index.index_dir, folder.name)
         return index
 
     # ---- IndexBackend -----------------------------------------------------------
-    def build(self, documents: list[Document], chunks: list[Chunk], show_progress: bool = False) -> None:
+    def build(self, documents: list[Document], chunks: list[Chunk], show_progress: bool = False,
+              store_seq: int | None = None) -> None:
         started = time.perf_counter()
         self.documents = {}
         self.chunks = []
@@ -91,9 +96,10 @@ class LocalIndex:
         self.bm25 = BM25Index.build([], BM25Params())
         self.dense = DenseIndex(np.zeros((0, self.encoder.dim), dtype=np.float32), self.settings.hnsw_threshold)
         self._append(documents, chunks, show_progress)
-        self._save(time.perf_counter() - started)
+        self._save(time.perf_counter() - started, store_seq)
 
-    def add(self, documents: list[Document], chunks: list[Chunk], show_progress: bool = False) -> None:
+    def add(self, documents: list[Document], chunks: list[Chunk], show_progress: bool = False,
+            store_seq: int | None = None) -> None:
         started = time.perf_counter()
         replaced = [d.doc_id for d in documents if d.doc_id in self.documents]
         self._drop(replaced)
@@ -103,23 +109,23 @@ class LocalIndex:
             self.tokenizer = ChineseTokenizer(self.user_terms)
             self.analyzer = TextAnalyzer(self.tokenizer)
         self._append(documents, chunks, show_progress)
-        self._save(time.perf_counter() - started)
+        self._save(time.perf_counter() - started, store_seq)
 
-    def update_documents(self, documents: list[Document]) -> None:
+    def update_documents(self, documents: list[Document], store_seq: int | None = None) -> None:
         unknown = [d.doc_id for d in documents if d.doc_id not in self.documents]
         if unknown:
             raise KeyError(f"no such documents: {unknown[:5]}")
         started = time.perf_counter()
         self.documents.update({d.doc_id: d for d in documents})
         self._reindex_rows()
-        self._save(time.perf_counter() - started)
+        self._save(time.perf_counter() - started, store_seq)
 
-    def remove(self, doc_ids: list[str]) -> list[str]:
+    def remove(self, doc_ids: list[str], store_seq: int | None = None) -> list[str]:
         present = [d for d in doc_ids if d in self.documents]
         if present:
             started = time.perf_counter()
             self._drop(present)
-            self._save(time.perf_counter() - started)
+            self._save(time.perf_counter() - started, store_seq)
         return present
 
     def search(
@@ -266,8 +272,10 @@ class LocalIndex:
     def fingerprint(self) -> str:
         return index_store.records_fingerprint(self.documents.values(), self.chunks)
 
-    def _save(self, seconds: float) -> None:
-        version = index_store.new_version_folder(self.index_dir)
+    def _save(self, seconds: float, store_seq: int | None) -> None:
+        """Write a new version folder and publish it; on any failure the served version is untouched."""
+        version = versions.start_version(self.index_dir)
+        store_seq = self.store_seq if store_seq is None else store_seq
         try:
             with open(version / "documents.jsonl", "w", encoding="utf-8") as fh:
                 for doc in self.documents.values():
@@ -276,6 +284,7 @@ class LocalIndex:
                 for chunk in self.chunks:
                     fh.write(json.dumps(chunk.to_dict(), ensure_ascii=False) + "\n")
             (version / "user_terms.json").write_text(json.dumps(self.user_terms, ensure_ascii=False))
+            versions.pause_point("write")
             self.bm25.save(version / "bm25")
             self.dense.save(version / "dense")
             s = self.settings
@@ -291,13 +300,15 @@ class LocalIndex:
                 dense_kind=self.dense.kind,
                 settings={"chunk_max_chars": s.chunk_max_chars, "chunk_min_chars": s.chunk_min_chars,
                           "bm25": asdict(self.bm25.params), "hnsw_threshold": s.hnsw_threshold},
+                store_seq=store_seq,
             )
             index_store.finalize_manifest(version, manifest)
-            index_store.publish(self.index_dir, version)
+            name = versions.publish(self.index_dir, version, s.index_keep_versions)
         except BaseException:
-            index_store.discard(version)
+            versions.discard(version)
             raise
-        self.manifest = manifest
+        self.manifest, self.version, self.store_seq = manifest, name, store_seq
+        versions.take_lease(self.index_dir, name)
 
 
 def _lines(path: Path) -> list[str]:

@@ -11,29 +11,27 @@ Layout of a version folder::
     dense/            vectors.npy, faiss.index
 
 ``--index DIR`` is a symbolic link to the current version folder in
-``DIR.versions/``. A write builds a complete new version beside it and then
-swaps the link with one atomic rename, so a crash mid-build leaves the previous
-index serving, and readers never see a half-written folder.
+``DIR.versions/`` (see ``versions.py``): a write builds a complete new version
+beside it and then swaps the link with one atomic rename, so a crash mid-build
+leaves the previous index serving, and readers never see a half-written folder.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
-import tempfile
-import time
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from indexer.backends.base import BackendUnavailable
+from indexer.backends.durable import sha256_of
 from indexer.records import Chunk, Document
 
 INDEX_FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
+REPAIR = "repair it with `python -m indexer rebuild` (from the document store) or `python -m indexer rollback`"
 
 
 class IndexLoadError(BackendUnavailable):
@@ -53,14 +51,35 @@ class IndexManifest:
     dense_kind: str
     settings: dict[str, Any] = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)
+    store_seq: int | None = None  # the last document-store event this version reflects (None: built without one)
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(1 << 22):
-            digest.update(block)
-    return digest.hexdigest()
+_FIELD_TYPES: dict[str, tuple[type, ...]] = {
+    "format_version": (int,), "encoder": (str,), "model_checksum": (str,), "corpus_fingerprint": (str,),
+    "doc_count": (int,), "chunk_count": (int,), "built_at": (str,), "build_seconds": (int, float),
+    "dense_kind": (str,), "settings": (dict,), "files": (dict,), "store_seq": (int, type(None)),
+}
+
+
+def parse_manifest(raw: Any, path: Path) -> IndexManifest:
+    """A manifest from its JSON value, every field type-checked (``files: null`` is damage, not a crash)."""
+    if not isinstance(raw, dict):
+        raise IndexLoadError(f"{path} is damaged (not a JSON object); {REPAIR}")
+    problems = [f"unknown field {k!r}" for k in raw if k not in _FIELD_TYPES]
+    for name, types in _FIELD_TYPES.items():
+        if name not in raw:
+            if name != "store_seq":
+                problems.append(f"missing {name!r}")
+        elif not isinstance(raw[name], types) or isinstance(raw[name], bool):
+            problems.append(f"{name!r} is {type(raw[name]).__name__}")
+    files = raw.get("files")
+    if isinstance(files, dict) and not all(isinstance(k, str) and isinstance(v, str) for k, v in files.items()):
+        problems.append("'files' must map names to checksums")
+    if isinstance(files, dict) and not files:
+        problems.append("'files' is empty")
+    if problems:
+        raise IndexLoadError(f"{path} is damaged ({'; '.join(problems[:3])}); {REPAIR}")
+    return IndexManifest(**raw)
 
 
 def corpus_fingerprint(doc_hashes: dict[str, str]) -> str:
@@ -85,16 +104,6 @@ def records_fingerprint(documents: Iterable[Document], chunks: Iterable[Chunk]) 
     return corpus_fingerprint(hashes)
 
 
-def versions_dir(index_dir: Path) -> Path:
-    return index_dir.with_name(index_dir.name + ".versions")
-
-
-def new_version_folder(index_dir: Path) -> Path:
-    base = versions_dir(index_dir)
-    base.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix=time.strftime("v%Y%m%d-%H%M%S-"), dir=base))
-
-
 def finalize_manifest(folder: Path, manifest: IndexManifest) -> None:
     manifest.files = {
         str(p.relative_to(folder)): sha256_of(p)
@@ -102,27 +111,6 @@ def finalize_manifest(folder: Path, manifest: IndexManifest) -> None:
         if p.is_file() and p.name != MANIFEST
     }
     (folder / MANIFEST).write_text(json.dumps(asdict(manifest), indent=2, ensure_ascii=False))
-
-
-def publish(index_dir: Path, version: Path) -> None:
-    """Point ``index_dir`` at ``version`` atomically and drop older versions."""
-    index_dir = Path(index_dir)
-    if index_dir.exists() and not index_dir.is_symlink():
-        raise IndexLoadError(
-            f"{index_dir} is a plain folder, not an index written by this tool; move it away or choose another --index"
-        )
-    link_tmp = index_dir.with_name(f".{index_dir.name}.link-{os.getpid()}")
-    if link_tmp.is_symlink() or link_tmp.exists():
-        link_tmp.unlink()
-    os.symlink(os.path.relpath(version, index_dir.parent), link_tmp)
-    os.replace(link_tmp, index_dir)
-    for old in versions_dir(index_dir).iterdir():
-        if old.resolve() != version.resolve():
-            shutil.rmtree(old, ignore_errors=True)
-
-
-def discard(version: Path) -> None:
-    shutil.rmtree(version, ignore_errors=True)
 
 
 def read_manifest(index_dir: Path, verify_files: bool = True) -> tuple[Path, IndexManifest]:
@@ -134,11 +122,12 @@ def read_manifest(index_dir: Path, verify_files: bool = True) -> tuple[Path, Ind
     folder = index_dir.resolve()
     path = folder / MANIFEST
     try:
-        manifest = IndexManifest(**json.loads(path.read_text()))
+        raw = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise IndexLoadError(f"{index_dir} has no {MANIFEST}; rebuild it with `python -m indexer build`") from None
-    except (ValueError, TypeError) as exc:
-        raise IndexLoadError(f"{path} is damaged ({exc}); rebuild the index with `python -m indexer build`") from None
+        raise IndexLoadError(f"{index_dir} has no {MANIFEST}; {REPAIR}") from None
+    except (OSError, ValueError) as exc:
+        raise IndexLoadError(f"{path} is damaged ({exc}); {REPAIR}") from None
+    manifest = parse_manifest(raw, path)
     if manifest.format_version != INDEX_FORMAT_VERSION:
         raise IndexLoadError(
             f"{index_dir} has index format {manifest.format_version}, "
@@ -148,7 +137,7 @@ def read_manifest(index_dir: Path, verify_files: bool = True) -> tuple[Path, Ind
         for name, expected in manifest.files.items():
             file = folder / name
             if not file.is_file():
-                raise IndexLoadError(f"index file {file} is missing; rebuild the index with `python -m indexer build`")
+                raise IndexLoadError(f"index file {file} is missing; {REPAIR}")
             if sha256_of(file) != expected:
-                raise IndexLoadError(f"index file {file} is damaged (checksum mismatch); rebuild the index")
+                raise IndexLoadError(f"index file {file} is damaged (checksum mismatch); {REPAIR}")
     return folder, manifest

@@ -34,7 +34,8 @@ log = logging.getLogger(__name__)
 class MilvusWriter:
     """Mixed into ``MilvusIndex``; uses its ``store``, ``encoder``, ``cache``, ``state`` and tokenizer."""
 
-    def build(self, documents: list[Document], chunks: list[Chunk], show_progress: bool = False) -> None:
+    def build(self, documents: list[Document], chunks: list[Chunk], show_progress: bool = False,
+              store_seq: int | None = None) -> None:
         started = time.perf_counter()
         _check_refs(documents, chunks)
         rows_.check_sizes(documents, chunks)
@@ -50,6 +51,7 @@ class MilvusWriter:
         self.version, self.user_terms, self.tokenizer = version, user_terms, tokenizer
         self.analyzer = TextAnalyzer(tokenizer)
         self.state = rows_.empty_state(self.encoder.name, self.encoder.dim, lexical, max(avgdl, 1.0))
+        self.state["store_seq"] = store_seq  # the document-store event this version reflects
         self._df, self._router = {}, None
         try:
             self._write(documents, chunks, tokens, vectors, replaced=[], new_user_terms=user_terms)
@@ -65,10 +67,12 @@ class MilvusWriter:
         if old is not None:
             self.store.drop_version(old)
 
-    def add(self, documents: list[Document], chunks: list[Chunk], show_progress: bool = False) -> None:
+    def add(self, documents: list[Document], chunks: list[Chunk], show_progress: bool = False,
+            store_seq: int | None = None) -> None:
         _check_refs(documents, chunks)
         rows_.check_sizes(documents, chunks)
         self._maybe_refresh()
+        self._note_store_seq(store_seq)
         new_terms = sorted(set(extract_user_terms(d.text for d in documents)) - set(self.user_terms))
         if new_terms:
             self.user_terms = sorted(set(self.user_terms) | set(new_terms))
@@ -79,8 +83,9 @@ class MilvusWriter:
         self._write(documents, chunks, tokens, vectors, replaced=[d.doc_id for d in documents],
                     new_user_terms=new_terms)
 
-    def remove(self, doc_ids: list[str]) -> list[str]:
+    def remove(self, doc_ids: list[str], store_seq: int | None = None) -> list[str]:
         self._maybe_refresh()
+        self._note_store_seq(store_seq)
         names = self.store.names
         present = [r["doc_id"] for r in self.store.lookup(names.docs, "doc_id", doc_ids, ["doc_id"])]
         present = [d for d in dict.fromkeys(doc_ids) if d in set(present)]
@@ -89,9 +94,10 @@ class MilvusWriter:
                         new_user_terms=[])
         return present
 
-    def update_documents(self, documents: list[Document]) -> None:
+    def update_documents(self, documents: list[Document], store_seq: int | None = None) -> None:
         """New metadata for indexed documents: their rows, and the access/lifecycle columns of their chunks."""
         self._maybe_refresh()
+        self._note_store_seq(store_seq)
         names = self.store.names
         ids = [d.doc_id for d in documents]
         current = {r["doc_id"]: r for r in self.store.lookup(names.docs, "doc_id", ids, rows_.DOC_FIELDS)}
@@ -112,6 +118,15 @@ class MilvusWriter:
         self.state["generation"] += 1
         self.store.put_state(self.version, _jsonable(self.state))
         self._router = None
+
+    @property
+    def store_seq(self) -> int | None:
+        """The last document-store event this index reflects (saved with its state)."""
+        return self.state.get("store_seq")
+
+    def _note_store_seq(self, store_seq: int | None) -> None:
+        if store_seq is not None:
+            self.state["store_seq"] = store_seq
 
     # ---- one write ----------------------------------------------------------------
     def _write(self, documents: list[Document], chunks: list[Chunk], tokens: list[list[str]], vectors: np.ndarray,

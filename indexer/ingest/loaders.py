@@ -257,6 +257,11 @@ _LOADERS: dict[str, Callable[[str, bytes, ParseLimits], list[SourceText | LoadEr
 }
 
 
+def input_files(paths: Iterable[str | Path]) -> list[Path]:
+    """The files ``load_sources`` reads for ``paths``, in the same order (a directory: its supported files)."""
+    return list(_expand(paths))
+
+
 def _expand(paths: Iterable[str | Path]) -> Iterator[Path]:
     for raw in paths:
         path = Path(raw)

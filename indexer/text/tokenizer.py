@@ -71,6 +71,13 @@ def extract_user_terms(texts: Iterable[str], min_count: int = 2) -> list[str]:
     return sorted(t for t in exact | frequent if 2 <= len(t) <= 20)
 
 
+@lru_cache(maxsize=1)
+def _base_dictionary() -> tuple[dict[str, int], int]:
+    base = jieba.Tokenizer()
+    base.initialize()
+    return base.FREQ, base.total
+
+
 def dictionary_terms(user_terms: Iterable[str]) -> list[str]:
     """Every word the tokenizer adds to jieba's dictionary (normalized): shipped terms, corpus terms, abbreviations."""
     return sorted({to_index_form(t) for t in (*_shipped_terms(), *user_terms, *abbreviations())})
@@ -82,7 +89,8 @@ class ChineseTokenizer:
     def __init__(self, user_terms: Iterable[str] = ()) -> None:
         self.user_terms = sorted(set(user_terms))
         self._jieba = jieba.Tokenizer()
-        self._jieba.initialize()
+        freq, total = _base_dictionary()  # jieba's own dictionary, read once per process (a copy each)
+        self._jieba.FREQ, self._jieba.total, self._jieba.initialized = dict(freq), total, True
         self._abbreviations = abbreviations()
         for term in dictionary_terms(self.user_terms):
             self._jieba.add_word(term, freq=USER_TERM_FREQ)

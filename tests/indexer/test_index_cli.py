@@ -6,11 +6,20 @@ import sys
 
 import pytest
 
+ENV: dict[str, str] = {}
+
 pytestmark = pytest.mark.slow
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _private_store(cli_env):
+    global ENV
+    ENV = cli_env
+
+
 def _run(*args):
-    return subprocess.run([sys.executable, "-m", "indexer", *args], capture_output=True, text=True, timeout=600)
+    return subprocess.run([sys.executable, "-m", "indexer", *args], capture_output=True, text=True, timeout=600,
+                          env=ENV)
 
 
 @pytest.fixture(scope="module")

@@ -1,18 +1,19 @@
 from __future__ import annotations
 
+import errno
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path, PurePath
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, File, Form, HTTPException, UploadFile
 from fastapi import Path as PathParam
 from starlette.concurrency import run_in_threadpool
 
-from indexer.backends.base import IndexBackend
-from indexer.backends.factory import SUPPORTED_SUFFIXES, add_to_index, correct_document, ingest_files, validate_field
+from indexer.backends.base import BackendUnavailable, IndexBackend
+from indexer.backends.factory import SUPPORTED_SUFFIXES, add_linked, correct_document, ingest_files, validate_field
 from indexer.records import Chunk, Document, status_on
 from service.access import AccessDep, Caller
 from service.api.deps import AdminDep, HolderDep, IndexDep, SettingsDep
@@ -28,6 +29,7 @@ from service.schemas import (
 )
 
 router = APIRouter(tags=["documents"])
+T = TypeVar("T")
 IdParam = Annotated[str, PathParam(min_length=1, max_length=300)]
 
 
@@ -102,11 +104,24 @@ async def _read_limited(upload: UploadFile, limit: int) -> bytes:
     return data
 
 
+async def _written(write: Callable[..., T], *args: object) -> T:
+    """Run a write off the event loop; a failed write is a clear 503/507, the served index untouched."""
+    try:
+        return await run_in_threadpool(write, *args)
+    except BackendUnavailable as exc:
+        raise HTTPException(status_code=503, detail=f"the index was not changed: {exc}") from None
+    except OSError as exc:
+        full = exc.errno == errno.ENOSPC
+        reason = "no space left on device" if full else (exc.strerror or str(exc))
+        raise HTTPException(status_code=507 if full else 503,
+                            detail=f"the index was not changed: {reason}; the current index is still served") from None
+
+
 @router.post(
     "/v1/documents",
     response_model=UploadResponse,
     status_code=201,
-    responses={401: {}, 403: {}, 413: {}, 415: {}, 422: {}},
+    responses={401: {}, 403: {}, 413: {}, 415: {}, 422: {}, 503: {}, 507: {}},
 )
 async def upload_documents(
     _: AdminDep, holder: HolderDep, settings: SettingsDep, files: Annotated[list[UploadFile], File()],
@@ -133,14 +148,15 @@ async def upload_documents(
             ingest_files, list(names), settings, settings.max_upload_bytes, isolated=True, names=names,
             visibility=groups,
         ))
-    errors = [f"{e.source}: {e.message}" for e in result.errors]
-    if not result.documents:
-        raise HTTPException(status_code=422, detail="no document could be read: " + "; ".join(errors))
-
-    def apply(index: IndexBackend) -> list[Document]:
-        return add_to_index(index, result.documents, result.chunks, settings.index_dir)[0]
-
-    added = await run_in_threadpool(holder.update, apply)
+        errors = [f"{e.source}: {e.message}" for e in result.errors]
+        if not result.documents:
+            raise HTTPException(status_code=422, detail="no document could be read: " + "; ".join(errors))
+        # the originals go to the document store (under their upload names), so a rebuild keeps them
+        staged = await _written(holder.stage, result, [(Path(p), name) for p, name in names.items()])
+    added, _ = await _written(
+        holder.update,
+        lambda index, writer: add_linked(index, writer, result, staged, settings.index_dir, origin="api"),
+    )
     counts = result.chunk_counts()
     refs = References(holder.current, None)
     return UploadResponse(
@@ -171,16 +187,20 @@ async def correct(doc_id: IdParam, body: DocumentPatch, _: AdminDep, holder: Hol
         raise HTTPException(status_code=422, detail=str(exc)) from None
     if holder.current.document(doc_id) is None:
         raise HTTPException(status_code=404, detail=f"no document with id {doc_id!r}")
-    corrected = await run_in_threadpool(
-        holder.update, lambda index: correct_document(index, doc_id, changes, settings.index_dir))
+    # kept beside the index and re-applied by every build and rebuild
+    corrected = await _written(
+        holder.update, lambda index, writer: correct_document(index, doc_id, changes, settings.index_dir))
     index = holder.current
     return _summary(corrected, len(index.doc_chunks(doc_id)), References(index, None))
 
 
-@router.delete("/v1/documents/{doc_id}", response_model=DeleteResponse, responses={401: {}, 403: {}, 404: {}})
+@router.delete("/v1/documents/{doc_id}", response_model=DeleteResponse,
+               responses={401: {}, 403: {}, 404: {}, 503: {}, 507: {}})
 async def delete_document(doc_id: IdParam, _: AdminDep, holder: HolderDep) -> DeleteResponse:
     started = time.perf_counter()
-    if holder.current.document(doc_id) is None:
+    holder.current  # noqa: B018 -- raises IndexUnavailable (503) while no index is served
+    # checked on the newest published version, under the writer lock (a CLI add may not be served yet)
+    removed = await _written(holder.update, lambda index, writer: writer.remove(index, [doc_id], origin="api"))
+    if not removed:
         raise HTTPException(status_code=404, detail=f"no document with id {doc_id!r}")
-    await run_in_threadpool(holder.update, lambda index: index.remove([doc_id]))
     return DeleteResponse(deleted=doc_id, took_ms=round((time.perf_counter() - started) * 1000, 2))

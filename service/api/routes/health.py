@@ -32,7 +32,7 @@ def _summary(request: Request) -> dict[str, object]:
 @router.get("/readyz", responses={503: {"description": "index or model not loaded"}})
 async def readyz(request: Request) -> JSONResponse:
     if not request.app.state.index_holder.ready:
-        return JSONResponse({"status": "not ready", "reason": request.app.state.load_error}, status_code=503)
+        return JSONResponse({"status": "not ready", "reason": request.app.state.index_holder.reason}, status_code=503)
     return JSONResponse({"status": "ready", **_summary(request)})
 
 
