@@ -55,7 +55,8 @@ class Settings(BaseSettings):
     parse_memory_bytes: int = Field(2 * 1024**3, gt=0)
 
     # retrieval
-    fusion: Literal["rrf", "score"] = "rrf"
+    fusion: Literal["learned", "rrf", "score"] = "learned"
+    fusion_model: Path | None = None  # default: the fitted indexer/data/fusion.json
     bm25_weight: float = 1.0
     dense_weight: float = 1.0
     rrf_k: int = 5

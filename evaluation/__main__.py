@@ -4,6 +4,7 @@
     python -m evaluation run --beir DIR [--index DIR] [--rebuild] [--out DIR]
     python -m evaluation bench [--index DIR] [--url URL] [--out DIR]
     python -m evaluation calibrate [--gold FILE] [--index DIR] [--out FILE]
+    python -m evaluation crossval [--gold FILE --folds FILE] [--beir DIR] [--write-model FILE]
     python -m evaluation lifecycle [--policies hide,demote,show] [--out DIR]
     python -m evaluation load [--url URL | --index DIR] [--clients 32] [--duration 60] [--routes ask,search]
 
@@ -30,6 +31,7 @@ from evaluation.runner import DEFAULT_MODES, RunError, parse_modes
 DEFAULT_GOLD = PROJECT_ROOT / "evaluation" / "data" / "seed_dev.jsonl"
 DEFAULT_TEXT = PROJECT_ROOT / "corpus" / "qinghai_gazette_2017.txt"
 SHIPPED_CONFIDENCE = PROJECT_ROOT / "indexer" / "data" / "confidence.json"
+DEFAULT_FOLDS = PROJECT_ROOT / "evaluation" / "data" / "seed_dev_folds.tsv"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -83,6 +85,22 @@ def build_parser() -> argparse.ArgumentParser:
                            help="largest share of answerable questions flagged (default %(default)s)")
     calibrate.set_defaults(handler=_calibrate)
 
+    cv = sub.add_parser("crossval", help="held-out-fold and transfer figures of every fitted rule")
+    cv.add_argument("--gold", type=Path, default=DEFAULT_GOLD, metavar="FILE", help="default the dev set")
+    cv.add_argument("--folds", type=Path, default=DEFAULT_FOLDS, metavar="FILE", help="folds of --gold (id, fold)")
+    cv.add_argument("--index", type=Path, metavar="DIR", help="index of --gold's corpus (default INDEX_DIR)")
+    cv.add_argument("--beir", type=Path, metavar="DIR", help="a BEIR set with folds.tsv, e.g. ../shared/eval/stard")
+    cv.add_argument("--beir-index", type=Path, metavar="DIR", help="its index (default var/beir/NAME)")
+    cv.add_argument("--cache", type=Path, default=PROJECT_ROOT / "var" / "crossval", metavar="DIR",
+                    help="candidate-feature cache (default %(default)s)")
+    cv.add_argument("--write-model", type=Path, metavar="FILE", help="fit the learned fusion on all sets and write it")
+    cv.add_argument("--out", type=Path, default=PROJECT_ROOT / "reports" / "crossval", metavar="DIR")
+    cv.add_argument("--answers", action="store_true",
+                    help="also calibrate abstention (confidence and answer support) with synthetic unanswerables")
+    cv.add_argument("--max-false-flags", type=float, default=0.04,
+                    help="--answers: largest share of answerable questions flagged on the training folds")
+    cv.add_argument("--quiet", action="store_true", help="no progress bars")
+    cv.set_defaults(handler=_crossval)
     load = sub.add_parser("load", help="concurrent clients on /v1/ask and /v1/search, with a /healthz prober")
     target = load.add_mutually_exclusive_group()
     target.add_argument("--url", metavar="URL", help="a running service (default: start one over --index)")
@@ -222,6 +240,69 @@ def _calibrate(args: argparse.Namespace) -> int:
     print(f"leave-one-out: unanswerable flagged {result.unanswerable_flagged:.3f}, "
           f"answerable flagged {result.answerable_flagged:.3f}")
     print(f"wrote {out}")
+    return 0
+
+
+def _crossval(args: argparse.Namespace) -> int:
+    import json
+
+    from evaluation import candidates, crossval, runner
+
+    settings = get_settings()
+    for path in (args.gold, args.folds):
+        if not path.is_file():
+            raise RunError(f"{path}: no such file")
+    questions = runner.load_gold(args.gold)
+    target = runner.open_local(args.index or settings.index_dir, settings, ["hybrid"])
+    answers = None
+    try:
+        folds = candidates.read_folds(args.folds)
+        sets = [candidates.gold_pools(target.index, questions, folds, args.cache,
+                                      name="gazette" if args.gold == DEFAULT_GOLD else args.gold.stem)]
+        if args.answers:
+            from evaluation import answer_crossval
+            from service.answering import Answerer
+
+            records = answer_crossval.collect(target.index, questions, folds, settings, args.cache)
+            answerer = Answerer(settings)
+            by_variant = answer_crossval.variants(records, lambda w: answerer.composer(target.index, w))
+            answers = answer_crossval.held_out(by_variant, args.max_false_flags)
+            answers["shipped"] = answer_crossval.fit(by_variant, None, args.max_false_flags)
+    except (ValueError, KeyError) as exc:
+        raise RunError(f"{args.folds}: {exc}") from None
+    finally:
+        target.close()
+    if args.beir is not None:
+        folds_file = args.beir / "folds.tsv"
+        if not folds_file.is_file():
+            raise RunError(f"{folds_file}: no such file (a BEIR set needs fixed folds)")
+        beir = runner.load_beir(args.beir)
+        name = args.beir.resolve().name
+        index_dir = args.beir_index or PROJECT_ROOT / "var" / "beir" / name
+        beir_target, _ = runner.open_beir_local(beir, index_dir, settings, ["hybrid"], False, not args.quiet)
+        try:
+            sets.append(candidates.beir_pools(beir_target.index, beir, candidates.read_folds(folds_file),
+                                              args.cache, name, show_progress=not args.quiet))
+        finally:
+            beir_target.close()
+    report = crossval.run(sets, progress=lambda rule: None if args.quiet else print(f"fitting {rule} ...",
+                                                                                       file=sys.stderr))
+    if answers is not None:
+        report["answers (held-out)"] = answers
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "crossval.json").write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
+    text = crossval.markdown(report)
+    if answers is not None:
+        text += "\n\nanswers, held-out folds:\n\n" + "\n".join(
+            f"- {k}: {v:.3f}" for k, v in answers.items() if isinstance(v, float))
+        text += f"\n- thresholds per fold: {answers['fitted']}\n- fitted on all: {answers['shipped']}"
+    (args.out / "crossval.md").write_text(text + "\n", encoding="utf-8")
+    print(text)
+    if args.write_model is not None:
+        model = crossval.shipped_model(sets)
+        model.save(args.write_model)
+        print(f"\nwrote {args.write_model}: {model.fitted_on}")
+    print(f"\nwrote {args.out / 'crossval.md'}, {args.out / 'crossval.json'}")
     return 0
 
 

@@ -41,6 +41,7 @@ class Answer:
     answerable: bool
     citations: list[Citation] = field(default_factory=list)
     intent: str = Intent.OTHER.value
+    support: float = 0.0  # how well the best-supported sentence carries the question (see verify)
     statuses: dict[int, str] = field(default_factory=dict)  # citation n → its document's status today
     notes: dict[int, str] = field(default_factory=dict)  # citation n → why its document is not in force
     completed: str = ""  # the follow-up question made self-contained ("" when asked in full)
@@ -59,12 +60,22 @@ class ComposerWeights:
     max_sentences: int = 3
     passages: int = 5
     intent_backfill_passages: int = 2
+    # Abstain when no sentence of the top passages supports the question this well (share of its
+    # idf mass, fact kind required); chosen by `python -m evaluation crossval --answers` on the
+    # dev set's held-out folds with synthetic unanswerable questions.
+    min_support: float = 0.4
+    heading_credit: float = 0.5
+    unseen_weight: float = 0.0
+    # ... together with the retrieval confidence below which the answer abstains (the search's own
+    # `confident` flag keeps the calibrated model's threshold); fitted in the same run.
+    min_confidence: float = 0.4522
 
 
 _BARE_HEADING = re.compile(
     r"^(（[一二三四五六七八九十]+）|\([一二三四五六七八九十]+\)|[一二三四五六七八九十]+、|\d+[.．、]|第[一二三四五六七八九十百]+[章节条])"
     r"\s*[^，。；]{0,16}[。：:]?$"
 )
+_FACT_INTENTS = (Intent.NUMBER, Intent.DATE, Intent.DEPARTMENT, Intent.DOC_NUMBER)
 _ISSUE_DATE = re.compile(r"\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日")
 
 
@@ -95,17 +106,17 @@ class AnswerComposer:
         self.embed_sentences = embed_sentences
         self.embed_question = embed_question
         self.weights = weights
+        self._term_memo: dict[str, set[str]] = {}
 
     def compose(self, query: Query, hits: Sequence[Hit], answerable: bool, route_kind: str | None = None) -> Answer:
         question, intent = query.text, query.intent
         top = list(hits[: self.weights.passages])
         if not answerable or not top:
-            citations = [Citation(i + 1, h.chunk, self.first_sentence(h.chunk.text)) for i, h in enumerate(top)]
-            return Answer(question, NOT_FOUND, False, citations, intent.value)
+            return self._not_found(question, intent, top)
         if route_kind is not None:
             chosen = self._metadata_sentences(top[0], route_kind, intent)
             if chosen:
-                return self._assemble(question, intent, top, chosen)
+                return self._assemble(question, intent, top, chosen, 1.0)
         candidates = [
             _Candidate(rank, sentence)
             for rank, hit in enumerate(top)
@@ -113,9 +124,52 @@ class AnswerComposer:
         ]
         if not candidates:
             return Answer(question, NOT_FOUND, False, [], intent.value)
+        support = self.verify(query, top)
+        if support < self.weights.min_support:
+            return self._not_found(question, intent, top, support)
         self._score(query, candidates)
         chosen = self._choose(candidates, intent)
-        return self._assemble(question, intent, top, chosen)
+        return self._assemble(question, intent, top, chosen, support)
+
+    def _not_found(self, question: str, intent: Intent, top: list[Hit], support: float = 0.0) -> Answer:
+        citations = [Citation(i + 1, h.chunk, self.first_sentence(h.chunk.text)) for i, h in enumerate(top)]
+        return Answer(question, NOT_FOUND, False, citations, intent.value, support)
+
+    def _terms(self, text: str) -> set[str]:
+        terms = self._term_memo.get(text)
+        if terms is None:
+            terms = self._term_memo[text] = set(self.analyzer.tokens(text))
+        return terms
+
+    def verify(self, query: Query, top: Sequence[Hit]) -> float:
+        """The best support any sentence of the top passages gives the question, in [0, 1].
+
+        A sentence's support is the idf-weighted share of the question's terms it contains (a
+        term found only in its passage's title or clause path counts ``heading_credit``); when
+        the question asks for a number, date, department or 文号, a sentence that does not carry
+        one supports nothing. A term the corpus never uses weighs ``unseen_weight`` × its
+        rarest term: everyday words (家家户户) are often unseen, but so is what a near-miss
+        question asks about.
+        """
+        idf = self.term_weights(query.tokens)
+        rarest = max(idf.values(), default=1.0)
+        weights = {t: idf.get(t, self.weights.unseen_weight * rarest) for t in dict.fromkeys(query.tokens)}
+        total = sum(weights.values())
+        if total <= 0:
+            return 0.0
+        fact = query.intent in _FACT_INTENTS
+        normalize = self.analyzer.normalize
+        best = 0.0
+        for hit in top:
+            head = normalize(" ".join([hit.chunk.doc_title, *hit.chunk.heading_path]))
+            for sentence in self.analyzer.sentences(hit.chunk.text):
+                if fact and not self.analyzer.carries(query.intent, sentence.text):
+                    continue
+                norm = normalize(sentence.text)
+                found = sum(w if t in norm else self.weights.heading_credit * w if t in head else 0.0
+                            for t, w in weights.items())
+                best = max(best, found / total)
+        return best
 
     def first_sentence(self, text: str) -> str:
         sentences = self.analyzer.sentences(text)
@@ -142,7 +196,7 @@ class AnswerComposer:
         total = sum(idf.values())
         if total <= 0:
             return 0.0
-        terms = set(self.analyzer.tokens(sentence))
+        terms = self._terms(sentence)
         return sum(v for t, v in idf.items() if t in terms) / total
 
     def _score(self, query: Query, candidates: list[_Candidate]) -> None:
@@ -156,7 +210,8 @@ class AnswerComposer:
                 w.lexical * self._lexical_share(idf, cand.sentence.text)
                 + w.dense * float(cos)
                 + (w.intent if self.analyzer.carries(query.intent, cand.sentence.text) else 0.0)
-                - (w.bare_heading if _BARE_HEADING.match(cand.sentence.text) else 0.0)
+                - (w.bare_heading if _BARE_HEADING.match(cand.sentence.text)
+                   and not self.analyzer.carries(query.intent, cand.sentence.text) else 0.0)
                 - w.rank_decay * cand.hit_rank
             )
 
@@ -177,17 +232,22 @@ class AnswerComposer:
         if intent in (Intent.NUMBER, Intent.DATE, Intent.DEPARTMENT) and not any(
             carries(intent, c.sentence.text) for c in chosen
         ):
+            # the best sentence's own passage first (a 大事记 entry dates its events in its first line)
             backfill = next(
-                (c for c in ranked if c.hit_rank < w.intent_backfill_passages and carries(intent, c.sentence.text)
+                (c for c in sorted(ranked, key=lambda c: c.hit_rank != best.hit_rank)
+                 if c.hit_rank < w.intent_backfill_passages and carries(intent, c.sentence.text)
                  and not _overlaps(c, chosen)),
                 None,
             )
             if backfill is not None:
                 chosen = [*chosen[: w.max_sentences - 1], backfill]
+        chosen = _with_continuations(chosen, candidates, w.max_sentences)
         # Read in document order within a passage, passages in rank order.
         return sorted(chosen, key=lambda c: (c.hit_rank, c.sentence.start))
 
-    def _assemble(self, question: str, intent: Intent, top: list[Hit], chosen: list[_Candidate]) -> Answer:
+    def _assemble(
+        self, question: str, intent: Intent, top: list[Hit], chosen: list[_Candidate], support: float
+    ) -> Answer:
         numbers: dict[int, int] = {}
         citations: list[Citation] = []
         parts: list[str] = []
@@ -201,7 +261,36 @@ class AnswerComposer:
             if rank not in numbers:
                 numbers[rank] = len(citations) + 1
                 citations.append(Citation(numbers[rank], hit.chunk, self.first_sentence(hit.chunk.text)))
-        return Answer(question, "".join(parts), True, citations, intent.value)
+        return Answer(question, "".join(parts), True, citations, intent.value, support)
+
+
+def _with_continuations(chosen: list[_Candidate], candidates: list[_Candidate], limit: int) -> list[_Candidate]:
+    """A chosen heading or opened enumeration (一是…；, ①…) gets the sentences that carry it on.
+
+    A bare heading (“（二）基本原则。”) or a sentence ending in “：” is followed by the next
+    sentence of its passage; a sentence holding the first item of an enumeration by the next
+    items (二是, ②, （2）, ——), while fewer than ``limit`` extra sentences were added.
+    """
+    out = list(chosen)
+    for cand in chosen:
+        text = cand.sentence.text.strip()
+        opens = bool(_BARE_HEADING.match(text)) or text.endswith(("：", ":"))
+        enumerates = bool(_FIRST_ITEM.search(text))
+        if not (opens or enumerates):
+            continue
+        following = sorted((c for c in candidates if c.hit_rank == cand.hit_rank
+                            and c.sentence.start >= cand.sentence.end), key=lambda c: c.sentence.start)
+        for added, nxt in enumerate(following):
+            if added >= limit - 1 or len(out) >= limit + 2 or _overlaps(nxt, out):
+                break
+            if not (opens and added == 0) and not _NEXT_ITEM.match(nxt.sentence.text.strip()):
+                break
+            out.append(nxt)
+    return out
+
+
+_FIRST_ITEM = re.compile(r"一是|①|（1）|\(1\)|首先")
+_NEXT_ITEM = re.compile(r"^(?:[二三四五六七八九十]是|[②③④⑤⑥⑦⑧⑨⑩]|（\d+）|\(\d+\)|——|其次|再次|最后)")
 
 
 def _overlaps(cand: _Candidate, chosen: list[_Candidate]) -> bool:

@@ -11,7 +11,7 @@ import numpy as np
 from config import Settings
 from indexer.backends.base import IndexBackend
 from indexer.records import Completion, SearchFilters, Turn, readable_by, status_on
-from service.answer_composer import Answer, AnswerComposer
+from service.answer_composer import Answer, AnswerComposer, ComposerWeights
 from service.lifecycle_notes import References, insert_notes
 from service.llm_answerer import LLMAnswerer
 
@@ -52,12 +52,13 @@ class Answerer:
         self._memo = _VectorMemo()
         self.llm = LLMAnswerer(settings) if settings.llm_base_url else None
 
-    def _composer(self, index: IndexBackend) -> AnswerComposer:
+    def composer(self, index: IndexBackend, weights: ComposerWeights | None = None) -> AnswerComposer:
         return AnswerComposer(
             index.analyzer,
             index.term_weights,
             lambda texts: self._memo.get_many(texts, index.embed_sentences),
             index.embed_query,
+            weights or ComposerWeights(),
         )
 
     def complete(self, index: IndexBackend, question: str, history: list[Turn]) -> Completion:
@@ -84,9 +85,12 @@ class Answerer:
             query.prefer_doc_ids = _answer_docs(index, history[-1])
         result = index.search(query, top_k=max(top_k, 5), mode="hybrid", filters=filters)
         hits = result.hits[:top_k]
-        composer = self._composer(index)
-        answer = composer.compose(query, hits, result.confident, result.route_kind)
-        if self.llm is not None and result.confident:
+        composer = self.composer(index)
+        # the search's `confident` flag keeps its own threshold; answers abstain by the composer's
+        # verification and a confidence floor fitted with it (python -m evaluation crossval --answers)
+        answerable = result.route_kind is not None or result.confidence >= composer.weights.min_confidence
+        answer = composer.compose(query, hits, answerable, result.route_kind)
+        if self.llm is not None and answer.answerable:
             try:
                 answer = self.llm.answer(completion.completed, hits, fallback=answer,
                                          first_sentence=composer.first_sentence)

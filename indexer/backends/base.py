@@ -32,6 +32,9 @@ class Analyzer(Protocol):
     def tokens(self, text: str) -> list[str]:
         """The index's tokens for ``text`` (normalized form)."""
 
+    def normalize(self, text: str) -> str:
+        """The normalized form tokens are cut from (a token is a substring of it)."""
+
     def carries(self, intent: Intent, text: str) -> bool:
         """Whether ``text`` holds the kind of fact ``intent`` asks for."""
 

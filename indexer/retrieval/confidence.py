@@ -35,18 +35,13 @@ from pathlib import Path
 from indexer.records import Hit, Intent, Query
 from indexer.text.normal_form import to_index_form
 from indexer.text.question_intent import carries
+from indexer.text.regions import regions
 from indexer.text.tokenizer import abbreviations
 
 FEATURES = ("mismatch", "low_coverage", "unmet_and_missing")
 LOW_COVERAGE = 0.4  # tuned on the dev set; answerable questions rarely fall below it
 _YEAR = re.compile(r"(?:19|20)\d{2}")
 CONTEXT_PASSAGES = 3
-
-
-@lru_cache(maxsize=1)
-def _regions() -> tuple[tuple[str, ...], ...]:
-    text = resources.files("indexer.data").joinpath("regions.txt").read_text(encoding="utf-8")
-    return tuple(tuple(line.split()) for line in text.splitlines() if line.strip() and not line.startswith("#"))
 
 
 @lru_cache(maxsize=1)
@@ -99,7 +94,7 @@ def extract_features(
     coverage = found / total if total > 0 else 0.0
     norm_query = query.norm
     foreign = any(
-        any(n in norm_query for n in names) and not any(n in context for n in names) for names in _regions()
+        any(n in norm_query for n in names) and not any(n in context for n in names) for names in regions()
     )
     # a year must appear in the passage that would answer, not just somewhere near it
     best = hits[0].chunk if hits else None

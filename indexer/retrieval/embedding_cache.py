@@ -14,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
+SAVE_EVERY = 2048  # texts embedded between writes
+
 
 def text_key(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8")).hexdigest()
@@ -58,15 +60,18 @@ class EmbeddingCache:
         if missing:
             first_of_key = {keys[i]: i for i in reversed(missing)}
             todo = sorted(first_of_key.values())
-            computed = compute([texts[i] for i in todo])
-            for i, vec in zip(todo, computed, strict=True):
-                found[keys[i]] = vec.astype(np.float32)
-            if self._db is not None:
-                with self._db:
-                    self._db.executemany(
-                        "INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)",
-                        [(encoder_name, keys[i], found[keys[i]].tobytes()) for i in todo],
-                    )
+            # computed and stored a slice at a time, so an interrupted big build keeps its progress
+            for start in range(0, len(todo), SAVE_EVERY):
+                part = todo[start : start + SAVE_EVERY]
+                computed = compute([texts[i] for i in part])
+                for i, vec in zip(part, computed, strict=True):
+                    found[keys[i]] = vec.astype(np.float32)
+                if self._db is not None:
+                    with self._db:
+                        self._db.executemany(
+                            "INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)",
+                            [(encoder_name, keys[i], found[keys[i]].tobytes()) for i in part],
+                        )
         for i, k in enumerate(keys):
             out[i] = found[k]
         return out

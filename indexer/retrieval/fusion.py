@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-FUSION_RULES = ("rrf", "score")
+FUSION_RULES = ("learned", "rrf", "score")
 
 
 def reciprocal_rank_fusion(

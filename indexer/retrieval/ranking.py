@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from indexer.records import Chunk, Hit, Intent, Query, SearchFilters, SearchResult
 from indexer.retrieval.confidence import ConfidenceModel, extract_features
 from indexer.retrieval.fusion import normalized_score_fusion, reciprocal_rank_fusion
+from indexer.retrieval.fusion_features import POOL_DEPTH, ChunkText, pool_features
+from indexer.retrieval.learned_fusion import LinearRanker
 from indexer.retrieval.metadata_router import Route
 from indexer.text.question_intent import carries
 from indexer.text.tokenizer import stopwords
@@ -34,6 +36,7 @@ class Candidates:
     context_terms: Callable[[list[int]], Container[str]]  # the indexed terms of some passages
     prefetch: Callable[[list[int]], None] = lambda keys: None  # told which keys the scores will be asked for
     demoted: Callable[[int], bool] | None = None  # lifecycle "demote": these rank after all others
+    texts: ChunkText | None = None  # the backend's long-lived per-key memo for the learned fusion's features
 
 
 @dataclass(frozen=True)
@@ -57,9 +60,13 @@ class HybridRanker:
         reranker=None,
         answer_type_boost: float = 0.0,
         followup_doc_boost: float = 0.0,
+        model: LinearRanker | None = None,
     ) -> None:
-        if fusion not in ("rrf", "score"):
-            raise ValueError(f"unknown fusion {fusion!r}; expected 'rrf' or 'score'")
+        if fusion not in ("learned", "rrf", "score"):
+            raise ValueError(f"unknown fusion {fusion!r}; expected 'learned', 'rrf' or 'score'")
+        if fusion == "learned" and model is None:
+            raise ValueError("fusion 'learned' needs a fusion model (FUSION_MODEL)")
+        self.model = model
         self.fusion = fusion
         self.weights = weights
         self.rrf_k = rrf_k
@@ -75,6 +82,7 @@ class HybridRanker:
             fusion=s.fusion, weights=(s.bm25_weight, s.dense_weight), rrf_k=s.rrf_k,
             confidence=ConfidenceModel.load(s.confidence_model).with_threshold(s.confidence_threshold),
             reranker=reranker, answer_type_boost=s.answer_type_boost, followup_doc_boost=s.followup_doc_boost,
+            model=LinearRanker.load(s.fusion_model) if s.fusion == "learned" else None,
         )
 
     def rank(
@@ -97,7 +105,7 @@ class HybridRanker:
             fused, route = lexical, None
             context_scores = lexical
         else:
-            hybrid, route = self._hybrid(query, found, lexical, weights or self.weights, route, filters)
+            hybrid, route = self._hybrid(query, found, stats, lexical, weights, route, filters)
             fused = found.dense if mode == "dense" else hybrid
             # Confidence looks at the hybrid ranking in both dense modes, so it means the same.
             context_scores = hybrid
@@ -125,22 +133,41 @@ class HybridRanker:
         routed = route.kind if route is not None and mode == "hybrid" else None
         return SearchResult(query.text, mode, hits, confident, probability, features, routed)
 
+    def pool(self, query: Query, found: Candidates, stats: TermStats) -> tuple[list[int], object]:
+        """The learned fusion's candidate keys and their features (``fusion_features``)."""
+        lexical = {key: s for key, s in found.lexical.items() if s > 0}
+        by_bm25, by_dense = ranked(lexical), ranked(found.dense)
+        found.prefetch(list(dict.fromkeys([*by_bm25[:POOL_DEPTH], *by_dense[:POOL_DEPTH]])))
+        return pool_features(query, by_bm25, found.bm25_score, by_dense, found.dense_score,
+                             stats.idf, stats.n_docs, found.texts or ChunkText(found.chunk))
+
     def _hybrid(
         self,
         query: Query,
         found: Candidates,
+        stats: TermStats,
         lexical: dict[int, float],
-        weights: tuple[float, float],
+        weights: tuple[float, float] | None,
         route: Route | None,
         filters: SearchFilters | None,
     ) -> tuple[dict[int, float], Route | None]:
-        """Fused scores (with the answer-type prior; a routed clause scored first) and the route kept."""
-        if self.fusion == "rrf":
-            fused = reciprocal_rank_fusion([ranked(lexical), ranked(found.dense)], weights, self.rrf_k)
-        else:
+        """Fused scores (a routed clause scored first) and the route kept.
+
+        ``learned`` ranks the candidate pool with the fusion model (RRF order below it); a
+        request's own ``weights`` always mean weighted RRF (or score fusion), with the
+        answer-type prior the learned model has as a feature.
+        """
+        rule = "rrf" if self.fusion == "learned" and weights is not None else self.fusion
+        weights = weights or self.weights
+        if rule == "score":
             fused = normalized_score_fusion([lexical, found.dense], weights)
+        else:
+            fused = reciprocal_rank_fusion([ranked(lexical), ranked(found.dense)], weights, self.rrf_k)
         intent = query.intent
-        if self.answer_type_boost > 0 and intent in (Intent.NUMBER, Intent.DATE, Intent.DEPARTMENT):
+        if rule == "learned" and self.model is not None and found.dense:
+            keys, features = self.pool(query, found, stats)
+            fused = self.model.fuse(keys, features, fused)
+        elif self.answer_type_boost > 0 and intent in (Intent.NUMBER, Intent.DATE, Intent.DEPARTMENT):
             bonus = self.answer_type_boost * max(fused.values(), default=0.0)
             for key in fused:
                 if carries(intent, found.chunk(key).text):

@@ -11,6 +11,7 @@ import numpy as np
 from indexer.records import Chunk, Document, Query, SearchFilters, SearchResult
 from indexer.retrieval.bm25_index import BM25Index
 from indexer.retrieval.dense_index import DenseIndex
+from indexer.retrieval.fusion_features import ChunkText
 from indexer.retrieval.metadata_router import MetadataRouter
 from indexer.retrieval.ranking import SEARCH_MODES, Candidates, HybridRanker, TermStats
 
@@ -38,6 +39,7 @@ class Retriever:
         self.ranker = ranker
         self.candidate_k = candidate_k
         self.router = router
+        self.texts = ChunkText(lambda row: self.chunks[row])  # the learned fusion's per-row memo
 
     def subset(self, rows: Sequence[int], documents: Sequence[Document]) -> Retriever:
         """The same retriever over some rows only, as if the other chunks were never indexed.
@@ -55,6 +57,7 @@ class Retriever:
             router = MetadataRouter.from_chunks(documents, chunks, self.router.tokenizer)
         view = copy.copy(self)
         view.chunks, view.bm25, view.dense, view.router = chunks, bm25, dense, router
+        view.texts = ChunkText(lambda row: chunks[row])
         return view
 
     def _mask(self, filters: SearchFilters | None) -> np.ndarray | None:
@@ -89,6 +92,15 @@ class Retriever:
             raise ValueError(f"unknown mode {mode!r}; expected one of {', '.join(SEARCH_MODES)}")
         if not self.chunks:
             return SearchResult(query.text, mode, [], False, 0.0)
+        found, stats, route = self.candidates(query, mode, filters, demoted)
+        return self.ranker.rank(query, found, stats, top_k=top_k, mode=mode, route=route, filters=filters,
+                                weights=weights)
+
+    def candidates(
+        self, query: Query, mode: str = "hybrid", filters: SearchFilters | None = None,
+        demoted: np.ndarray | None = None,
+    ):
+        """What this index found for the query (``Candidates``), its term statistics and the metadata route."""
         mask = self._mask(filters)
         bm25_all = self.bm25.scores(query.tokens)
         query_vec = None if mode == "bm25" else self.embed(query)
@@ -101,13 +113,13 @@ class Retriever:
             dense_score=lambda row: 0.0 if query_vec is None else float(self.dense.vectors[row] @ query_vec),
             context_terms=self.bm25.terms_of,
             demoted=None if demoted is None else (lambda row: bool(demoted[row])),
+            texts=self.texts,
         )
         stats = TermStats(self.bm25.idf_of(query.tokens), self.bm25.n_docs)
         route = None
         if mode != "bm25" and self.router is not None:
             route = self.router.route(query.text, query.tokens)
-        return self.ranker.rank(query, found, stats, top_k=top_k, mode=mode, route=route, filters=filters,
-                                weights=weights)
+        return found, stats, route
 
 
 def _top(scores: np.ndarray, k: int, mask: np.ndarray | None) -> dict[int, float]:

@@ -35,6 +35,10 @@ class TextAnalyzer:
         return self.tokenizer(text)
 
     @staticmethod
+    def normalize(text: str) -> str:
+        return to_index_form(text)
+
+    @staticmethod
     def carries(intent: Intent, text: str) -> bool:
         """Whether ``text`` holds the kind of fact ``intent`` asks for."""
         return carries(intent, text)

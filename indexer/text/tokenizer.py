@@ -20,6 +20,7 @@ import jieba
 
 from indexer.text.normal_form import to_index_form
 from indexer.text.patterns import DEPARTMENT, DOC_NUMBER
+from indexer.text.regions import HOME_FORMS
 
 jieba.setLogLevel(logging.WARNING)
 
@@ -78,21 +79,27 @@ def _base_dictionary() -> tuple[dict[str, int], int]:
     return base.FREQ, base.total
 
 
-def dictionary_terms(user_terms: Iterable[str]) -> list[str]:
-    """Every word the tokenizer adds to jieba's dictionary (normalized): shipped terms, corpus terms, abbreviations."""
-    return sorted({to_index_form(t) for t in (*_shipped_terms(), *user_terms, *abbreviations())})
+def dictionary_terms(user_terms: Iterable[str], home_region: str | None = None) -> list[str]:
+    """Every word the tokenizer adds to jieba's dictionary (normalized): shipped terms, corpus terms, abbreviations
+    (and 咱们省 / 我省 / 本省 when the corpus has a home province)."""
+    home_forms = HOME_FORMS if home_region else ()
+    return sorted({to_index_form(t) for t in (*_shipped_terms(), *user_terms, *abbreviations(), *home_forms)})
 
 
 class ChineseTokenizer:
     """Callable text → tokens, identical for documents and queries."""
 
-    def __init__(self, user_terms: Iterable[str] = ()) -> None:
+    def __init__(self, user_terms: Iterable[str] = (), home_region: str | None = None) -> None:
+        """``home_region``: the corpus's own province; 咱们省 / 我省 / 本省 then also mean it."""
         self.user_terms = sorted(set(user_terms))
+        self.home_region = home_region
         self._jieba = jieba.Tokenizer()
         freq, total = _base_dictionary()  # jieba's own dictionary, read once per process (a copy each)
         self._jieba.FREQ, self._jieba.total, self._jieba.initialized = dict(freq), total, True
         self._abbreviations = abbreviations()
-        for term in dictionary_terms(self.user_terms):
+        if home_region:
+            self._abbreviations = self._abbreviations | {form: (to_index_form(home_region),) for form in HOME_FORMS}
+        for term in dictionary_terms(self.user_terms, home_region):
             self._jieba.add_word(term, freq=USER_TERM_FREQ)
         self._stop = stopwords()
         self._tagger = None

@@ -1,0 +1,129 @@
+"""Per-question candidate pools with features and labels, cached so refits take seconds.
+
+For every question of a labelled set the index's retriever gives the learned
+fusion's pool (``Retriever.pool``: rows and ``fusion_features.FEATURES``), and each
+pool row gets its label: for a gold-evidence set, whether the passage is relevant
+(``evaluation.relevance``); for a BEIR set, whether its document is in the qrels.
+The cache (one pickle per set in ``var/crossval/``) is keyed by the index's corpus
+fingerprint, the feature list and the questions, so it is rebuilt only when one
+of them changes.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import logging
+import pickle
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from evaluation.gold import BeirSet, GoldQuestion
+from evaluation.relevance import is_relevant
+from indexer.retrieval.fusion_features import FEATURES, POOL_DEPTH
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class QuestionPool:
+    qid: str
+    fold: int
+    rows: np.ndarray  # pool rows (chunk rows of the index)
+    features: np.ndarray  # rows × FEATURES
+    labels: np.ndarray  # bool per pool row
+    n_relevant: int  # relevant documents (BEIR) or 1 (gold)
+    docs: list[str]  # doc id per pool row
+    route_row: int = -1  # the header/signature clause the metadata router sends the question to
+    route_label: bool = False
+
+
+@dataclass
+class LabelledSet:
+    name: str
+    kind: str  # "gold" (chunk relevance, R@k = any hit) or "beir" (document qrels, BEIR recall)
+    questions: list[QuestionPool]
+
+
+def read_folds(path: Path) -> dict[str, int]:
+    with open(path, encoding="utf-8") as fh:
+        reader = csv.reader(fh, delimiter="\t")
+        return {row[0]: int(row[1]) for row in reader if len(row) >= 2 and row[1].strip().isdigit()}
+
+
+def _cache_key(index, ids: list[str]) -> str:
+    digest = hashlib.sha256()
+    for part in (index.fingerprint(), ",".join(FEATURES), str(POOL_DEPTH), "route", "\n".join(ids)):
+        digest.update(part.encode())
+    return digest.hexdigest()[:20]
+
+
+def _pool(index, text: str):
+    """The pool's rows and features, and the routed row (-1: none), as hybrid search sees them."""
+    retriever = index.retriever
+    query = index.analyzer.analyse(text)
+    found, stats, route = retriever.candidates(query)
+    rows, x = retriever.ranker.pool(query, found, stats)
+    return rows, x, (route.row if route is not None else -1)
+
+
+def _cached(path: Path, key: str, build) -> list[QuestionPool]:
+    if path.is_file():
+        try:
+            stored_key, pools = pickle.loads(path.read_bytes())
+            if stored_key == key:
+                return pools
+        except (pickle.UnpicklingError, EOFError, ValueError, TypeError):
+            pass
+    pools = build()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(pickle.dumps((key, pools)))
+    return pools
+
+
+def gold_pools(index, questions: list[GoldQuestion], folds: dict[str, int], cache_dir: Path,
+               name: str = "gazette") -> LabelledSet:
+    answerable = [q for q in questions if q.answerable and q.evidence]
+    missing = [q.id for q in answerable if q.id not in folds]
+    if missing:
+        raise ValueError(f"questions without a fold: {missing[:5]}")
+
+    def build() -> list[QuestionPool]:
+        pools = []
+        for q in answerable:
+            rows, x, route = _pool(index, q.question)
+            labels = np.array([is_relevant(index.chunks[r].text, q.evidence) for r in rows], dtype=bool)
+            routed = route >= 0 and is_relevant(index.chunks[route].text, q.evidence)
+            pools.append(QuestionPool(q.id, folds[q.id], np.asarray(rows), x, labels, 1,
+                                      [index.chunks[r].doc_id for r in rows], route, routed))
+        return pools
+
+    key = _cache_key(index, [f"{q.id}:{q.question}" for q in answerable])
+    return LabelledSet(name, "gold", _cached(cache_dir / f"{name}.pkl", key, build))
+
+
+def beir_pools(index, beir: BeirSet, folds: dict[str, int], cache_dir: Path, name: str = "stard",
+               show_progress: bool = False) -> LabelledSet:
+    qids = [q for q in sorted(beir.queries, key=lambda s: (len(s), s)) if q in folds]
+
+    def build() -> list[QuestionPool]:
+        iterator = qids
+        if show_progress:
+            from tqdm import tqdm
+
+            iterator = tqdm(qids, desc=f"pools ({name})", unit="q")
+        pools = []
+        for qid in iterator:
+            rows, x, route = _pool(index, beir.queries[qid])
+            relevant = {d for d, s in beir.qrels.get(qid, {}).items() if s > 0}
+            docs = [index.chunks[r].doc_id for r in rows]
+            routed = route >= 0 and index.chunks[route].doc_id in relevant
+            pools.append(QuestionPool(qid, folds[qid], np.asarray(rows), x,
+                                      np.array([d in relevant for d in docs], dtype=bool), len(relevant), docs,
+                                      route, routed))
+        return pools
+
+    key = _cache_key(index, [f"{q}:{beir.queries[q]}" for q in qids])
+    return LabelledSet(name, "beir", _cached(cache_dir / f"{name}.pkl", key, build))

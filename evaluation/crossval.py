@@ -1,0 +1,107 @@
+"""``python -m evaluation crossval``: every fitted fusion rule on held-out folds and in transfer.
+
+Schemes, each scoring a question only with a model that never saw it:
+- ``held-out``: the fixed 5 folds; for fold f the rule is fitted on the other four
+  folds of *both* sets (the pool) and scores fold f of each set;
+- ``STARD→gazette`` / ``gazette→STARD``: fitted on one whole set, scored on the other.
+Rules: ``bm25``, ``dense`` and ``rrf`` (k = 5, equal weights) need no fitting;
+``rrf-fit`` fits RRF's dense weight, ``learned`` the linear ranker. ``--write-model``
+fits the learned ranker on both whole sets and writes it (the shipped
+``indexer/data/fusion.json``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from evaluation.candidates import LabelledSet, QuestionPool
+from evaluation.fusion_fit import HYBRID_RULES, fit_dense_weight, fit_ranker, ranked_labels, rule_scores
+from evaluation.metrics import summarize, summarize_qrels
+from indexer.retrieval.fusion_features import FEATURES
+from indexer.retrieval.learned_fusion import LinearRanker
+
+RULES = ("bm25", "dense", "rrf", "rrf-fit", "learned")
+FOLDS = range(5)
+COLUMNS = ("R@1", "R@5", "R@10", "MRR@10")
+
+
+@dataclass
+class Fitted:
+    rule: str
+    params: object
+
+
+def _fit(rule: str, train: Sequence[Sequence[QuestionPool]]) -> Fitted:
+    if rule == "rrf-fit":
+        return Fitted("rrf", fit_dense_weight(train))
+    if rule == "learned":
+        return Fitted("learned", fit_ranker(train))
+    return Fitted(rule, 1.0 if rule == "rrf" else None)
+
+
+def _metrics(labelled: LabelledSet, scored: list[tuple[QuestionPool, np.ndarray]], rule: str) -> dict[str, float]:
+    flags = [ranked_labels(p, s, rule in HYBRID_RULES) for p, s in scored]
+    if labelled.kind == "beir":
+        return summarize_qrels(flags, [p.n_relevant for p, _ in scored], (1, 5, 10))
+    return summarize(flags, None, (1, 5, 10))
+
+
+def held_out(sets: Sequence[LabelledSet], rule: str) -> tuple[dict[str, dict[str, float]], list[object]]:
+    scored: dict[str, list] = {s.name: [] for s in sets}
+    params = []
+    for fold in FOLDS:
+        fitted = _fit(rule, [[p for p in s.questions if p.fold != fold] for s in sets])
+        params.append(fitted.params)
+        for s in sets:
+            scored[s.name] += [(p, rule_scores(p, fitted.rule, fitted.params)) for p in s.questions if p.fold == fold]
+    kind = "rrf" if rule == "rrf-fit" else rule
+    return {s.name: _metrics(s, scored[s.name], kind) for s in sets}, params
+
+
+def transfer(source: LabelledSet, target: LabelledSet, rule: str) -> dict[str, float]:
+    fitted = _fit(rule, [source.questions])
+    return _metrics(target, [(p, rule_scores(p, fitted.rule, fitted.params)) for p in target.questions], fitted.rule)
+
+
+def run(sets: Sequence[LabelledSet], progress: Callable[[str], None] = lambda _: None) -> dict:
+    report: dict = {"held-out": {}, "transfer": {}, "fitted": {}}
+    for rule in RULES:
+        progress(rule)
+        metrics, params = held_out(sets, rule)
+        report["held-out"][rule] = metrics
+        if rule in ("rrf-fit", "learned"):
+            report["fitted"][rule] = [p if rule == "rrf-fit" else [round(float(v), 3) for v in p] for p in params]
+        if len(sets) == 2:
+            a, b = sets
+            report["transfer"][rule] = {f"{a.name}→{b.name}": transfer(a, b, rule),
+                                        f"{b.name}→{a.name}": transfer(b, a, rule)}
+    return report
+
+
+def shipped_model(sets: Sequence[LabelledSet]) -> LinearRanker:
+    beta = fit_ranker([s.questions for s in sets])
+    names = " + ".join(f"{s.name} ({len(s.questions)} questions)" for s in sets)
+    return LinearRanker(dict(zip(FEATURES, map(float, beta), strict=True)), f"pairwise logistic on {names}",
+                        {"command": "python -m evaluation crossval --write-model indexer/data/fusion.json"})
+
+
+def markdown(report: dict) -> str:
+    lines = []
+    for scheme in ("held-out", "transfer"):
+        block = report[scheme]
+        if not block:
+            continue
+        lines.append(f"\n{scheme}:\n")
+        lines.append("| set | rule | " + " | ".join(COLUMNS) + " |")
+        lines.append("|---|---|" + "---|" * len(COLUMNS))
+        by_set: dict[str, list[str]] = {}
+        for rule, per_set in block.items():
+            for set_name, m in per_set.items():
+                cells = " | ".join(f"{m.get(c, float('nan')):.3f}" for c in COLUMNS)
+                by_set.setdefault(set_name, []).append(f"| {set_name} | {rule} | {cells} |")
+        for rows in by_set.values():
+            lines.extend(rows)
+    return "\n".join(lines)

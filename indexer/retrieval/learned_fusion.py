@@ -1,0 +1,63 @@
+"""Learned fusion: a linear ranker over the candidate pool's features.
+
+The model is a weight per feature of ``fusion_features.FEATURES`` (fitted by
+``python -m evaluation crossval --write-model``, pairwise logistic loss on the
+pooled training sets), stored readable in ``indexer/data/fusion.json``. A pool
+row's fused score is ``1 + sigmoid(w · x)``, so the pool, ordered by the model,
+comes before the rows outside it, which keep their RRF order (scores below 1).
+Scoring is one small matrix-vector product.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from indexer.retrieval.fusion_features import FEATURES
+
+
+@dataclass(frozen=True)
+class LinearRanker:
+    weights: dict[str, float]
+    fitted_on: str = ""
+    notes: dict[str, object] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        missing = [f for f in FEATURES if f not in self.weights]
+        if missing:
+            raise ValueError(f"fusion model lacks weights for {missing}")
+
+    @property
+    def vector(self) -> np.ndarray:
+        return np.array([self.weights[f] for f in FEATURES], dtype=np.float32)
+
+    def scores(self, features: np.ndarray) -> np.ndarray:
+        return features @ self.vector if len(features) else np.zeros(0, dtype=np.float32)
+
+    def fuse(self, rows: Sequence[int], features: np.ndarray, rest: dict[int, float]) -> dict[int, float]:
+        """Pool rows scored 1 + sigmoid(w·x); other rows keep ``rest`` scores (RRF, below 1)."""
+        fused = dict(rest)
+        z = np.clip(self.scores(features), -50, 50)
+        for row, value in zip(rows, 1.0 + 1.0 / (1.0 + np.exp(-z)), strict=True):
+            fused[row] = float(value)
+        return fused
+
+    def save(self, path: Path) -> None:
+        data = {"features": list(FEATURES), "weights": {f: round(self.weights[f], 6) for f in FEATURES},
+                "fitted_on": self.fitted_on, "notes": self.notes}
+        Path(path).write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> LinearRanker:
+        if path is None:
+            text = resources.files("indexer.data").joinpath("fusion.json").read_text(encoding="utf-8")
+        else:
+            text = Path(path).read_text(encoding="utf-8")
+        data = json.loads(text)
+        return cls({k: float(v) for k, v in data["weights"].items()}, str(data.get("fitted_on", "")),
+                   dict(data.get("notes", {})))
