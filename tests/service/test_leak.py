@@ -29,11 +29,7 @@ N_QUERIES = 2000
 RESTRICTED = "青政办〔2017〕13号"
 PUBLIC = ("青政人〔2017〕7号", "青政办〔2017〕10号", "青政办〔2017〕15号")
 SECRET = "leak-test-secret-0123456789-abcdefghij"
-BACKENDS = [
-    "local",
-    pytest.param("milvus", marks=pytest.mark.xfail(
-        strict=True, reason="MilvusIndex does not apply SearchFilters.groups/lifecycle yet (issue 13)")),
-]
+BACKENDS = ["local", "milvus"]
 
 
 def _grams(text: str) -> set[str]:
