@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 from typing import Annotated
 
@@ -43,26 +42,6 @@ def get_question_log(request: Request) -> QuestionLog:
     return request.app.state.question_log
 
 
-def get_caller(
-    request: Request,
-    settings: Annotated[Settings, Depends(get_app_settings)],
-    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
-) -> str | None:
-    """Who asked, for the question log: only with ``LOG_USERS`` and only when a token identifies them.
-
-    A user set on the request by an authentication layer wins; otherwise a bearer token is
-    recorded as a pseudonym (a hash, never the token itself).
-    """
-    if not settings.log_users:
-        return None
-    user = getattr(request.state, "user", None)
-    if user:
-        return str(getattr(user, "name", user))
-    if authorization and authorization.lower().startswith("bearer ") and authorization[7:].strip():
-        return "token:" + hashlib.sha256(authorization[7:].strip().encode()).hexdigest()[:16]
-    return None
-
-
 def admin_key_problem(settings: Settings, supplied: str | None) -> tuple[int, str] | None:
     """Why a request may not change documents (status, message), or None when ``supplied`` is the key.
 
@@ -92,4 +71,3 @@ AnswererDep = Annotated[Answerer, Depends(get_answerer)]
 ComputeDep = Annotated[ComputePool, Depends(get_compute)]
 AdminDep = Annotated[None, Depends(require_admin)]
 QuestionLogDep = Annotated[QuestionLog, Depends(get_question_log)]
-CallerDep = Annotated[str | None, Depends(get_caller)]

@@ -110,7 +110,7 @@
   let canPatch = false;
 
   async function loadDocuments() {
-    const [docs, schema] = await Promise.all([api("/v1/documents"), fetch("/openapi.json").then((r) => r.json())]);
+    const [docs, schema] = await Promise.all([api("/v1/admin/documents"), fetch("/openapi.json").then((r) => r.json())]);
     documents = docs;
     const route = (schema.paths || {})["/v1/documents/{doc_id}"] || {};
     canPatch = Boolean(route.patch);

@@ -142,14 +142,8 @@ def test_hit_testing_side_by_side_by_keyboard(console: Page, shots: Path) -> Non
         expect(column.locator("li")).to_have_count(10)
         expect(column.locator(".score").first).to_contain_text("得分")
         expect(column.locator(".path").first).not_to_be_empty()
-    # Server time on a shared CI machine jumps with its load: the best of three runs is the figure.
-    times = []
-    for _ in range(3):
-        console.locator("#hit-meta").evaluate("node => { node.textContent = ''; }")
-        console.get_by_role("button", name="测试", exact=True).click()
-        expect(console.locator("#hit-meta")).to_contain_text("服务器耗时")
-        times.append(float(re.search(r"服务器耗时 ([\d.]+) ms", console.locator("#hit-meta").inner_text()).group(1)))
-    assert min(times) <= 100, times
+    # The server time is shown (its ≤ 100 ms bound is checked in test_staff_api, away from browser load).
+    assert re.search(r"服务器耗时 [\d.]+ ms", console.locator("#hit-meta").inner_text())
     console.screenshot(path=shots / "console_hit_testing.png", clip={"x": 0, "y": 0, "width": 1280, "height": 600})
 
 
@@ -184,3 +178,23 @@ def test_console_first_paint_and_documents(console: Page, shots: Path) -> None:
     console.get_by_role("button", name="日期").click()
     console.screenshot(path=shots / "console.png", clip={"x": 0, "y": 0, "width": 1280, "height": 500})
     print(f"console first contentful paint {paint:.0f} ms, documents table shown after {wall_ms:.0f} ms")
+
+
+def test_lifecycle_and_visibility_are_edited_in_the_console(console: Page) -> None:
+    log_in(console)
+    row = console.locator("#doc-table tbody tr", has_text="青政人〔2017〕7号")
+    expect(row.locator("td").nth(5)).to_have_text("所有人")
+
+    def edit(status: str, visibility: str) -> None:
+        row.get_by_role("button", name=re.compile("^修改")).click()
+        console.get_by_label("状态", exact=True).select_option(status)
+        console.get_by_label(re.compile("^可见范围")).fill(visibility)
+        console.get_by_role("button", name="保存").click()
+        expect(console.locator("#notice")).to_contain_text("已保存")
+
+    edit("已废止", "组织部，人社厅")
+    expect(row.locator("td").nth(4)).to_have_text("已废止")
+    expect(row.locator("td").nth(5)).to_have_text("组织部、人社厅")
+    edit("现行有效", "")  # back as it was, for the other tests of the session
+    expect(row.locator("td").nth(4)).to_have_text("现行有效")
+    expect(row.locator("td").nth(5)).to_have_text("所有人")

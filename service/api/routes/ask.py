@@ -9,11 +9,12 @@ from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
+from config import Settings
 from indexer.backends.base import IndexBackend
 from indexer.records import SearchFilters, Turn
-from service.access import AccessDep
+from service.access import AccessDep, Caller
 from service.answer_composer import Answer
-from service.api.deps import AnswererDep, CallerDep, ComputeDep, IndexDep, QuestionLogDep, SettingsDep
+from service.api.deps import AnswererDep, ComputeDep, IndexDep, QuestionLogDep, SettingsDep
 from service.api.routes.search import to_filters
 from service.compute_pool import ComputePool
 from service.pages.source_page import source_link
@@ -42,6 +43,11 @@ def _history(body: AskRequest) -> list[Turn]:
     return [Turn(t.question, tuple(t.chunk_ids), t.answer) for t in body.history]
 
 
+def _logged_caller(reader: Caller, settings: Settings) -> str | None:
+    """Who asked, for the question log: only with ``LOG_USERS`` and only when a token or proxy identifies them."""
+    return reader.sub if settings.log_users and reader.sub else None
+
+
 def index_version(index: IndexBackend) -> str:
     stats = index.stats()
     return f"{str(stats.get('corpus_fingerprint', ''))[:12]}@{stats.get('built_at', '')}"
@@ -63,12 +69,13 @@ async def _answer(body: AskRequest, index: IndexBackend, answerer, log: Question
 
 @router.post("/v1/ask", response_model=AskResponse)
 async def ask(
-    body: AskRequest, index: IndexDep, answerer: AnswererDep, log: QuestionLogDep, caller: CallerDep,
+    body: AskRequest, index: IndexDep, answerer: AnswererDep, log: QuestionLogDep,
     reader: AccessDep, settings: SettingsDep, compute: ComputeDep,
 ) -> AskResponse:
     started = time.perf_counter()
     filters = reader.filters(to_filters(body.filters), settings, body.as_of)
-    answer, citations, answer_id = await _answer(body, index, answerer, log, caller, filters, compute)
+    answer, citations, answer_id = await _answer(body, index, answerer, log, _logged_caller(reader, settings), filters,
+                                                compute)
     return AskResponse(
         answer_id=answer_id, question=body.question, completed_question=answer.completed or None,
         answer=answer.answer, answerable=answer.answerable, confidence=answer.confidence, citations=citations,
@@ -86,12 +93,13 @@ def _event(name: str, data: dict) -> str:
     responses={200: {"content": {"text/event-stream": {}}, "description": "citations, delta…, done"}},
 )
 async def ask_stream(
-    body: AskRequest, index: IndexDep, answerer: AnswererDep, log: QuestionLogDep, caller: CallerDep,
+    body: AskRequest, index: IndexDep, answerer: AnswererDep, log: QuestionLogDep,
     reader: AccessDep, settings: SettingsDep, compute: ComputeDep,
 ) -> StreamingResponse:
     started = time.perf_counter()
     filters = reader.filters(to_filters(body.filters), settings, body.as_of)
-    answer, citations, answer_id = await _answer(body, index, answerer, log, caller, filters, compute)
+    answer, citations, answer_id = await _answer(body, index, answerer, log, _logged_caller(reader, settings), filters,
+                                                compute)
 
     def events() -> Iterator[str]:
         yield _event("citations", {
