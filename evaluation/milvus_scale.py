@@ -29,7 +29,8 @@ import numpy as np
 from config import get_settings
 from config.settings import PROJECT_ROOT
 
-STARD = Path("/work/shared/eval/stard")
+# The shared evaluation sets sit beside the project checkout (../shared/eval/stard).
+STARD = PROJECT_ROOT.parent / "shared" / "eval" / "stard"
 BATCH = 2000
 
 
