@@ -8,7 +8,6 @@ import errno
 import os
 import signal
 import subprocess
-import sys
 import time
 
 import faiss
@@ -18,23 +17,13 @@ from fastapi.testclient import TestClient
 from indexer.backends import versions
 from indexer.backends.factory import IndexSite
 from service.app import create_app
+from tests.indexer_cli import run_indexer, write_note
 
 pytestmark = pytest.mark.slow
 
 ADMIN = {"X-API-Key": "test-admin-key"}
 NOTE = "关于农村公路养护的通知\n\n一、养护资金\n\n农村公路养护资金每公里每年补助一万二千元。\n"
 OTHER = "关于冬季供暖保障的通知\n\n一、补贴标准\n\n城镇低收入家庭冬季取暖补贴每户每年一千二百元。\n"
-
-
-def _run(env, *args):
-    return subprocess.run([sys.executable, "-m", "indexer", "-q", *args], capture_output=True, text=True,
-                          timeout=600, env=env)
-
-
-def _note(tmp_path, name, text):
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 def _doc_ids(client):
@@ -52,7 +41,8 @@ def test_kill_9_mid_add_leaves_the_previous_index_serving_and_the_store_intact(s
     settings = stored_index.settings.model_copy(update={"index_poll_seconds": 0.1})
     with TestClient(create_app(settings)) as client:
         before, version = _doc_ids(client), site.published_version()
-        cli = paused_cli(stored_index.env, point, "add", str(_note(tmp_path, "road.txt", NOTE)), "--index", str(index))
+        road = write_note(tmp_path, "road.txt", NOTE)
+        cli = paused_cli(stored_index.env, point, "add", str(road), "--index", str(index))
         if point == "publish":  # the new version is complete and renamed, the link not yet swapped
             assert (versions.versions_dir(index) / "v000002" / "manifest.json").is_file()
         killed_seq = site.store.head()
@@ -66,7 +56,7 @@ def test_kill_9_mid_add_leaves_the_previous_index_serving_and_the_store_intact(s
 
         # the next writer gets the lock at once (the kernel dropped it), voids the dead add and cleans up
         started = time.monotonic()
-        assert _run(stored_index.env, "add", str(_note(tmp_path, "heating.txt", OTHER)), "--index",
+        assert run_indexer(stored_index.env, "add", str(write_note(tmp_path, "heating.txt", OTHER)), "--index",
                     str(index)).returncode == 0
         assert time.monotonic() - started < 120
         assert killed_seq not in [e.seq for e in site.store.plan()] and site.store.verify() == []
@@ -88,14 +78,15 @@ def test_a_full_disk_leaves_the_served_index_untouched_with_a_clear_error(tmp_pa
     try:
         settings = stored_index.settings.model_copy(update={"index_dir": disk / "idx", "index_poll_seconds": 0.1})
         env = {**stored_index.env, "INDEX_DIR": str(settings.index_dir)}
-        assert _run(env, "rebuild", "--index", str(settings.index_dir)).returncode == 0  # the index, on the small disk
+        # the index, on the small disk
+        assert run_indexer(env, "rebuild", "--index", str(settings.index_dir)).returncode == 0
         filler = disk / "filler"
         with open(filler, "wb") as fh:  # leave ~64 KB free: less than one version of the index
             fh.write(b"\0" * (os.statvfs(disk).f_bavail * os.statvfs(disk).f_frsize - 64 * 1024))
         site = IndexSite(settings, encoder=onnx_encoder)
         version, head = site.published_version(), site.store.head()
 
-        full = _run(env, "add", str(_note(tmp_path, "road.txt", NOTE)), "--index", str(settings.index_dir))
+        full = run_indexer(env, "add", str(write_note(tmp_path, "road.txt", NOTE)), "--index", str(settings.index_dir))
         assert full.returncode == 1 and "Traceback" not in full.stderr
         assert "no space left on device" in full.stderr and "unchanged" in full.stderr
         assert site.published_version() == version and site.open().manifest.doc_count == 7

@@ -1,7 +1,5 @@
 """Writers serialize, readers follow: the service and `python -m indexer` on one index and one store."""
 
-import subprocess
-import sys
 import threading
 import time
 
@@ -9,23 +7,13 @@ import pytest
 from fastapi.testclient import TestClient
 
 from service.app import create_app
+from tests.indexer_cli import run_indexer, write_note
 
 pytestmark = pytest.mark.slow
 
 ADMIN = {"X-API-Key": "test-admin-key"}
 CLI_NOTE = "关于农村公路养护的通知\n\n一、养护资金\n\n农村公路养护资金每公里每年补助一万二千元。\n"
 API_NOTE = "关于冬季供暖保障的通知\n\n一、补贴标准\n\n城镇低收入家庭冬季取暖补贴每户每年一千二百元。\n"
-
-
-def _run(env, *args):
-    return subprocess.run([sys.executable, "-m", "indexer", "-q", *args], capture_output=True, text=True,
-                          timeout=600, env=env)
-
-
-def _note(tmp_path, name, text):
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 def _sources(client):
@@ -48,9 +36,10 @@ def _wait_for(check, seconds=30.0):
 def test_a_cli_add_then_an_api_upload_keeps_both(stored_index, tmp_path):
     # the service is not told about the CLI add (slow polling): its upload must start from the newest version
     settings = stored_index.settings.model_copy(update={"index_poll_seconds": 600})
-    cli_note = _note(tmp_path, "road.txt", CLI_NOTE)
+    cli_note = write_note(tmp_path, "road.txt", CLI_NOTE)
     with TestClient(create_app(settings)) as client:
-        assert _run(stored_index.env, "add", str(cli_note), "--index", str(stored_index.index_dir)).returncode == 0
+        added = run_indexer(stored_index.env, "add", str(cli_note), "--index", str(stored_index.index_dir))
+        assert added.returncode == 0
         assert str(cli_note) not in _sources(client)  # not noticed yet
         assert _upload(client, "heating.txt", API_NOTE).status_code == 201
         sources = _sources(client)
@@ -64,13 +53,14 @@ def test_a_cli_add_then_an_api_upload_keeps_both(stored_index, tmp_path):
 
 def test_the_service_follows_a_cli_add_and_a_rollback(stored_index, tmp_path):
     settings = stored_index.settings.model_copy(update={"index_poll_seconds": 0.2})
-    cli_note = _note(tmp_path, "road.txt", CLI_NOTE)
+    cli_note = write_note(tmp_path, "road.txt", CLI_NOTE)
     with TestClient(create_app(settings)) as client:
-        assert _run(stored_index.env, "add", str(cli_note), "--index", str(stored_index.index_dir)).returncode == 0
+        added = run_indexer(stored_index.env, "add", str(cli_note), "--index", str(stored_index.index_dir))
+        assert added.returncode == 0
         assert _wait_for(lambda: str(cli_note) in _sources(client), 10)
         hits = client.post("/v1/search", json={"query": "农村公路养护资金每公里补助多少", "top_k": 1}).json()
         assert "一万二千元" in hits["results"][0]["text"]
-        assert _run(stored_index.env, "rollback", "--index", str(stored_index.index_dir)).returncode == 0
+        assert run_indexer(stored_index.env, "rollback", "--index", str(stored_index.index_dir)).returncode == 0
         assert _wait_for(lambda: str(cli_note) not in _sources(client), 10)
 
 
@@ -92,7 +82,7 @@ def test_a_damaged_manifest_starts_not_ready_and_a_rebuild_makes_it_ready(stored
 
 def test_an_upload_waits_for_a_cli_writer_and_neither_loses_anything(stored_index, tmp_path, paused_cli):
     settings = stored_index.settings.model_copy(update={"index_poll_seconds": 600})
-    cli_note = _note(tmp_path, "road.txt", CLI_NOTE)
+    cli_note = write_note(tmp_path, "road.txt", CLI_NOTE)
     with TestClient(create_app(settings)) as client:
         # the CLI holds the writer lock, its new version folder half written
         cli = paused_cli(stored_index.env, "write", "add", str(cli_note), "--index", str(stored_index.index_dir),
