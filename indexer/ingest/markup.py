@@ -42,7 +42,12 @@ _HTML_BLOCKS = {
 
 
 def html_to_text(markup: str) -> tuple[str, str]:
-    """(title, text) of a page: one line per block, table rows tab-separated, bold as ``**``."""
+    """(title, text) of a page: one line per block, table rows tab-separated, bold as ``**``.
+
+    Each text node is read once: bold is wrapped when its outermost tag closes, and a table
+    cell keeps its nested tables for lines of their own, so deeply nested ``<b>`` or
+    ``<table>`` (libxml2 nests up to 256 deep) cannot make the walk quadratic.
+    """
     from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 
     soup = BeautifulSoup(markup, "lxml")
@@ -50,15 +55,36 @@ def html_to_text(markup: str) -> tuple[str, str]:
     title = " ".join(heading.get_text(" ").split()) if heading else ""
     lines: list[str] = []
     current: list[str] = []
+    flushes = 0
+    nested_tables: list[Tag] = []
 
     def flush() -> None:
+        nonlocal flushes
+        flushes += 1
         text = re.sub(r"\s+", " ", "".join(current)).strip()
         text = re.sub(r"(?<=[\u3400-\u9fff\uff00-\uffef，。、；：]) (?=[\u3400-\u9fff\uff00-\uffef])", "", text)
         if text:
             lines.append(text)
         current.clear()
 
-    def walk(node: Tag) -> None:
+    def cell_text(cell: Tag) -> str:
+        """The cell's words; a table inside it is set aside to be walked after the row."""
+        words: list[str] = []
+        stack = [cell]
+        while stack:
+            node = stack.pop()
+            for child in reversed(list(node.children)):
+                if isinstance(child, Comment):
+                    continue
+                if isinstance(child, NavigableString):
+                    words.append(str(child))
+                elif child.name == "table":
+                    nested_tables.append(child)
+                elif child.name not in _HTML_SKIP:
+                    stack.append(child)
+        return " ".join(" ".join(words[::-1]).split())
+
+    def walk(node: Tag, in_bold: bool = False) -> None:
         for child in node.children:
             if isinstance(child, Comment):
                 continue
@@ -71,14 +97,23 @@ def html_to_text(markup: str) -> tuple[str, str]:
             elif child.name == "tr":
                 flush()
                 cells = child.find_all(["td", "th"], recursive=False)
-                lines.append("\t".join(" ".join(c.get_text(" ").split()) for c in cells))
-            elif child.name in ("strong", "b") and child.get_text().strip():
-                current.append(f"**{' '.join(child.get_text(' ').split())}**")
+                lines.append("\t".join(cell_text(c) for c in cells))
+                while nested_tables:
+                    walk(nested_tables.pop(0))
+                    flush()
+            elif child.name in ("strong", "b") and not in_bold:
+                start, flushed = len(current), flushes
+                walk(child, in_bold=True)
+                if flushes == flushed:  # a block inside the bold already went out unwrapped
+                    words = " ".join("".join(current[start:]).split())
+                    del current[start:]
+                    if words:
+                        current.append(f"**{words}**")
             else:
                 block = child.name in _HTML_BLOCKS
                 if block:
                     flush()
-                walk(child)
+                walk(child, in_bold)
                 if block:
                     flush()
 

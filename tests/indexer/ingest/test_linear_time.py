@@ -69,6 +69,8 @@ def chunk_all(documents):
 @example(pattern=[("字\n", 1)])  # a run of cut lines: each join re-read the whole joined line
 @example(pattern=[("。1.", 1)])  # inline numbering on one line
 @example(pattern=[("| a |\n", 1)])
+@example(pattern=[("<", 8842), ("青政办〔2017〕1号", 327), ("#", 387), ("<b>", 99999)])  # nested bold re-read per level
+@example(pattern=[("<table><tr><td>", 1)])  # nested tables: each row read its cells' whole subtree
 def test_every_stage_is_linear_on_100_kb(tmp_path_factory, pattern: list[tuple[str, int]]) -> None:
     text = adversarial(pattern)
     folder = Path(tmp_path_factory.mktemp("adversarial"))

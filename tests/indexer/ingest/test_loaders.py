@@ -9,6 +9,7 @@ import docx
 import pytest
 
 from indexer.ingest.loaders import LoadError, decode_bytes, load_sources
+from indexer.ingest.markup import html_to_text
 from indexer.ingest.pipeline import ingest
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
@@ -96,6 +97,18 @@ def test_html_blocks_tables_and_bold(tmp_path: Path) -> None:
     assert "**加强组织领导。**各地区要成立工作专班，确保旅客安全出行。" in lines
     assert "线路\t班次\t运力" in lines and "西宁—格尔木\t12\t600" in lines
     assert "analytics" not in source.text and "网站首页" not in source.text
+
+
+def test_html_nested_bold_is_wrapped_once_and_nested_tables_get_their_own_rows() -> None:
+    page = (
+        "<html><body><p>第一条 <b>加强 <b>组织</b> 领导。</b>各地区要成立专班。</p>"
+        "<table><tr><td>线路<table><tr><td>西宁</td><td>格尔木</td></tr></table></td><td>班次</td></tr></table>"
+        "</body></html>"
+    )
+    _, text = html_to_text(page)
+    lines = text.splitlines()
+    assert "第一条 **加强组织领导。**各地区要成立专班。" in lines
+    assert lines[-2:] == ["线路\t班次", "西宁\t格尔木"]
 
 
 def test_docx_paragraphs_bold_runs_and_tables(tmp_path: Path) -> None:
