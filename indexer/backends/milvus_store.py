@@ -133,6 +133,17 @@ class MilvusStore:
         for start in range(0, len(rows), INSERT_BATCH):
             self.client.upsert(collection, list(rows[start : start + INSERT_BATCH]))
 
+    def settle(self, *collections: str) -> None:
+        """On Milvus Lite, move written rows from the in-memory table into segments after a write.
+
+        Lite keeps up to 128 MB of new rows in a table that every search scans row by row in
+        Python (and re-indexes, for sparse vectors); once flushed, rows live in segments whose
+        indexes are built once. A server seals segments itself, so nothing is done there.
+        """
+        if self.lite:
+            for name in collections:
+                self.client.flush(name)
+
     def delete(self, collection: str, expression: str) -> None:
         self.client.delete(collection, filter=expression)
 
