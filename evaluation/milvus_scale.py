@@ -1,6 +1,6 @@
 """Milvus Lite at scale: N synthetic chunks (STARD article texts, perturbed real vectors), then query latency.
 
-    python -m evaluation.milvus_scale --chunks 1000000 [--uri var/scale/milvus.db] [--queries 200]
+    python -m evaluation.milvus_scale --chunks 1000000 [--query-at 58653,250000] [--uri var/scale/milvus.db]
 
 Each synthetic chunk takes the text of a STARD article (cycling through the 58,653,
 numbered so no two are equal) and a unit vector: a real e5 vector of a chunk from the
@@ -64,6 +64,8 @@ def _articles(stard: Path, limit: int) -> list[tuple[str, str]]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m evaluation.milvus_scale", description=__doc__)
     parser.add_argument("--chunks", type=int, default=1_000_000)
+    parser.add_argument("--query-at", default="", metavar="N,N,...",
+                        help="also publish the index and time queries when it holds these many chunks (a curve)")
     parser.add_argument("--uri", default=str(PROJECT_ROOT / "var" / "scale" / "milvus.db"))
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--seed", type=int, default=0)
@@ -78,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
     rng = np.random.default_rng(args.seed)
     base = _cached_vectors(settings.embedding_cache_dir)
     dim = base.shape[1]
+    questions = [json.loads(line)["text"] for line in (args.beir / "queries.jsonl").open(encoding="utf-8")]
+    questions = questions[: args.queries]
 
     def vectors(n: int) -> np.ndarray:
         v = base[rng.integers(0, len(base), n)] + rng.normal(0, 0.02, (n, dim)).astype(np.float32)
@@ -85,11 +89,13 @@ def main(argv: list[str] | None = None) -> int:
 
     if not args.reopen:
         articles = _articles(args.beir, 60_000)
-        print(f"{len(base)} cached vectors (dim {dim}), {len(articles)} STARD articles; RSS {_rss_mb():.0f} MB")
-        _insert(args.uri, args.chunks, articles, vectors, dim)
+        print(f"{len(base)} cached vectors (dim {dim}), {len(articles)} STARD articles; RSS {_rss_mb():.0f} MB; "
+              f"load {os.getloadavg()[0]:.1f}")
+        stops = sorted({int(n) for n in args.query_at.split(",") if n.strip()} - {args.chunks})
+        _insert(args.uri, args.chunks, [n for n in stops if n < args.chunks], articles, vectors, dim,
+                lambda: _query(settings, questions, vectors, dim))
         del articles
-    questions = [json.loads(line)["text"] for line in (args.beir / "queries.jsonl").open(encoding="utf-8")]
-    _query(settings, questions[: args.queries], vectors, dim)
+    _query(settings, questions, vectors, dim)
     size = sum(f.stat().st_size for f in Path(args.uri).rglob("*") if f.is_file()) if Path(args.uri).is_dir() \
         else Path(args.uri).stat().st_size
     print(f"RSS {_rss_mb():.0f} MB (peak {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB); "
@@ -97,8 +103,10 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _insert(uri: str, n_chunks: int, articles: list[tuple[str, str]], vectors, dim: int) -> None:
-    """A fresh version of the ``scale`` index with ``n_chunks`` synthetic chunks, through the backend's row builder."""
+def _insert(uri: str, n_chunks: int, stops: list[int], articles: list[tuple[str, str]], vectors, dim: int,
+            at_stop) -> None:
+    """A fresh version of the ``scale`` index with ``n_chunks`` synthetic chunks, through the backend's row
+    builder; at each of ``stops`` chunks the index is published as it is and ``at_stop`` runs."""
     from indexer.backends import milvus_rows as rows_
     from indexer.backends.milvus_store import MilvusStore
     from indexer.records import Chunk, Document
@@ -107,14 +115,32 @@ def _insert(uri: str, n_chunks: int, articles: list[tuple[str, str]], vectors, d
     from indexer.text.tokenizer import ChineseTokenizer, stopwords
 
     store = MilvusStore(uri, "", "scale")
-    version = (store.active_version() or 0) + 1
+    old = store.active_version()
+    version = (old or 0) + 1
     store.create_version(version, dim, "sparse", [], sorted(stopwords()))
     tokenizer = ChineseTokenizer()
     doc = Document(doc_id="synthetic", title="", text="", source="synthetic")
     sample_tokens = [tokenizer(bm25_text(_chunk(Chunk, i, articles))) for i in range(2000)]
     avgdl = float(np.mean([len(t) for t in sample_tokens]))
-    df: dict[str, int] = {}
+    df: Counter[str] = Counter()
+    written: Counter[str] = Counter()  # document frequencies already in the terms collection
+
+    def publish(done: int) -> None:
+        changed = Counter({t: n - written[t] for t, n in df.items() if n != written[t]})
+        histogram: dict[int, int] = {}  # of the frequencies written so far, brought up to date by term_rows
+        sparse_bm25.update_histogram(histogram, ((0, d) for d in written.values()))
+        upserts, _ = rows_.term_rows({t: {"df": written[t]} for t in changed}, changed, [], histogram)
+        store.upsert(store.names.terms, upserts)
+        written.update(changed)
+        state = rows_.empty_state("synthetic", dim, "sparse", avgdl) | {
+            "chunks": done, "documents": 0, "next_seq": done + 1, "generation": done,
+            "df_histogram": {str(k): v for k, v in histogram.items()}}
+        store.put_state(version, state)
+        store.publish(version)
+        store.settle(store.names.terms)
+
     started = time.perf_counter()
+    paused = 0.0  # time spent querying at the stops, not inserting
     for start in range(0, n_chunks, BATCH):
         n = min(BATCH, n_chunks - start)
         vecs = vectors(n)
@@ -122,32 +148,27 @@ def _insert(uri: str, n_chunks: int, articles: list[tuple[str, str]], vectors, d
         for j in range(n):
             chunk = _chunk(Chunk, start + j, articles)
             tokens = tokenizer(bm25_text(chunk))
-            for term in set(tokens):
-                df[term] = df.get(term, 0) + 1
+            df.update(set(tokens))
             batch.append(rows_.chunk_row(start + j + 1, chunk, doc, start + j, tokens, vecs[j],
                                          sparse_bm25.doc_vector(tokens, avgdl), None))
         store.insert(store.names.chunks, batch)
         done = start + n
-        if done % (BATCH * 25) == 0 or done == n_chunks:
-            seconds = time.perf_counter() - started
+        stop = next((s for s in stops if start < s <= done), None)
+        if done % (BATCH * 25) == 0 or done == n_chunks or stop:
+            store.settle(store.names.chunks)  # counted as inserting: a build ends with it
+            seconds = time.perf_counter() - started - paused
             print(f"  {done:>9,} chunks  {seconds:7.0f} s  {done / seconds:6.0f} chunks/s  RSS {_rss_mb():.0f} MB  "
                   f"load {os.getloadavg()[0]:.1f}", flush=True)
-    store.settle(store.names.chunks)  # included in the insert time: a build ends with it
-    insert_s = time.perf_counter() - started
-    histogram: dict[int, int] = {}
-    sparse_bm25.update_histogram(histogram, ((0, d) for d in df.values()))
-    upserts, _ = rows_.term_rows({}, Counter(df), [], {})
-    store.upsert(store.names.terms, upserts)
-    state = rows_.empty_state("synthetic", dim, "sparse", avgdl) | {
-        "chunks": n_chunks, "documents": 0, "next_seq": n_chunks + 1, "df_histogram": histogram}
-    state["df_histogram"] = {str(k): v for k, v in histogram.items()}
-    store.put_state(version, state)
-    store.publish(version)
-    store.settle(store.names.terms)
-    if version > 1:
-        store.drop_version(version - 1)
+        if stop:
+            t0 = time.perf_counter()
+            publish(done)
+            at_stop()
+            paused += time.perf_counter() - t0
+    publish(n_chunks)
+    if old is not None:
+        store.drop_version(old)
     store.close()
-    print(f"inserted {n_chunks:,} chunks in {insert_s:.0f} s ({n_chunks / insert_s:.0f} chunks/s); "
+    print(f"inserted {n_chunks:,} chunks ({n_chunks / (time.perf_counter() - started - paused):.0f} chunks/s); "
           f"RSS {_rss_mb():.0f} MB")
 
 
@@ -175,6 +196,7 @@ def _query(settings, questions: list[str], vectors, dim: int) -> None:
         p50, p95 = np.percentile(times, [50, 95])
         print(f"{mode:>7}: p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  ({len(times)} queries; load {os.getloadavg()[0]:.1f})",
               flush=True)
+    index.close()
 
 
 def _chunk(chunk_cls, i: int, articles: list[tuple[str, str]]):
