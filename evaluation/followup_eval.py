@@ -45,7 +45,7 @@ def replay(index, answerer: Answerer, exchange: dict) -> list[dict]:
     out = []
     histories: dict[str, list[Turn]] = {c: [] for c in CONDITIONS}
     for number, turn in enumerate(exchange["turns"], start=1):
-        record = {"id": exchange["id"], "turn": number, "question": turn["question"], "full": turn["full"]}
+        record = {"id": exchange["id"], "turn": number, "question": turn["question"], "full_question": turn["full"]}
         for condition in CONDITIONS:
             asked = turn["full"] if condition == "full" or number == 1 else turn["question"]
             history = histories[condition] if condition == "with" else []

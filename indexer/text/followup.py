@@ -107,10 +107,20 @@ class FollowUpCompleter:
             x, y = ne.group("x").strip(), (ne.group("y") or "").strip()
             if y:
                 return Completion(asked, self._resolve(x, previous, titles) + y + "？", "substitute")
-            return Completion(asked, self._substitute(previous, x) + "？", "substitute")
+            completed = self._substitute(previous, x) + "？"
+            if x.endswith("的") or _TIME.fullmatch(x) or _ANAPHOR.search(x):
+                return Completion(asked, completed, "substitute")
+            # the lighter reading: X in the previous question's time, without its predicate
+            times = "".join(dict.fromkeys(_TIME.findall(previous)))
+            return Completion(asked, completed, "substitute", self.own_words(x), times + x + "？")
         anaphor = _ANAPHOR.search(stripped)
         if anaphor:
-            return Completion(asked, self._resolve(stripped, previous, titles, anaphor) + "？", "anaphor")
+            completed = self._resolve(stripped, previous, titles, anaphor) + "？"
+            rest = (stripped[: anaphor.start()] + stripped[anaphor.end():]).strip("，, ")
+            if anaphor.group("doc") or not self._has_subject(rest) or not self.own_words(rest):
+                return Completion(asked, completed, "anaphor")
+            # its own subject besides the stand-in (“资金支持这块谁牵头”): without the stand-in
+            return Completion(asked, completed, "anaphor", self.own_words(rest), rest + "？")
         if connective or not self._has_subject(stripped):
             return Completion(asked, self.subject(previous) + stripped + "？", "carry")
         return Completion(asked, asked)
@@ -203,6 +213,12 @@ class FollowUpCompleter:
             last = match.end()
         out.extend(self.tagger(text[last:]))
         return out
+
+    def own_words(self, text: str) -> tuple[str, ...]:
+        """The words naming what ``text`` is about: those of its noun phrases that are not attribute nouns."""
+        return tuple(dict.fromkeys(
+            w for run in self.runs(text) for w in run.words if w not in ATTRIBUTE_NOUNS and w not in _JOINERS
+        ))
 
     def subject(self, question: str) -> str:
         """The noun phrases of a question that carry its subject (attribute-only phrases left out)."""
