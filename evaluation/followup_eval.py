@@ -11,8 +11,9 @@ Each exchange is replayed through the real answerer (in-process, the same code a
 * ``full``: the same question written out in full (the ``full`` field), no history.
 
 R@5: a relevant passage (evaluation/data/README.md rule) among the five cited passages.
-Accuracy: the answer contains the key string. The set is split at ``--held-out-from``:
-the completion rules were fixed after looking at completions of the part before it only.
+Accuracy: the answer contains the key string. The set is split at ``HELD_OUT_FROM``
+(f033): rules are fitted looking at the exchanges before it only; f033–f064 are held out
+(tests/evaluation/test_followup_eval.py gates on them).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from indexer.records import Turn
 from service.answering import Answerer
 
 CONDITIONS = ("without", "with", "full")
+HELD_OUT_FROM = "f033"  # the first exchange id of the held-out half
 DEFAULT_GOLD = Path(__file__).parent / "data" / "followup_dev.jsonl"
 
 
@@ -75,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m evaluation.followup_eval", description=__doc__.splitlines()[0])
     parser.add_argument("--gold", type=Path, default=DEFAULT_GOLD)
     parser.add_argument("--index", type=Path, help="index folder (default INDEX_DIR)")
-    parser.add_argument("--held-out-from", default="f033", help="first exchange id of the held-out part")
+    parser.add_argument("--held-out-from", default=HELD_OUT_FROM, help="first exchange id of the held-out part")
     parser.add_argument("--out", type=Path, help="write every turn's outcome as JSON lines here")
     args = parser.parse_args(argv)
     settings = get_settings()

@@ -49,6 +49,8 @@ ATTRIBUTE_NOUNS = frozenset({
     "水平", "范围", "人数", "时候", "地方", "事", "事情", "方面", "人", "文", "号", "钱",
     "家", "个", "次", "天",
 })
+# Nouns naming the whole of what precedes them (综合治理整体): a part asked about replaces only them.
+_WHOLE_NOUNS = frozenset({"整体", "总体", "全部", "全局", "总量"})
 _NOMINAL_FLAGS = ("n", "vn", "j", "nz", "eng", "b", "an", "l")
 _JOINERS = frozenset("+＋·—-")
 # Modal verbs, the copula and coverbs open the predicate; they never sit inside a compound noun.
@@ -151,6 +153,9 @@ class FollowUpCompleter:
             first = runs[0]
             return previous[: first.start] + x + previous[first.start + len(first.words[0]):]
         target = self._parallel(previous, runs, x)
+        if len(target.words) > 1 and target.head in _WHOLE_NOUNS:
+            # “A整体…” → “那B呢”: B is a part of A, so A stays and B takes the place of the whole
+            return previous[: target.end - len(target.head)] + x + previous[target.end:]
         return previous[: target.start] + x + previous[target.end:]
 
     def _parallel(self, previous: str, runs: list[_Run], x: str) -> _Run:
