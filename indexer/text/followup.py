@@ -59,6 +59,8 @@ _AUXILIARIES = frozenset({
     "必须", "还", "都", "已",
 })
 
+_MODALS = frozenset({"要", "能", "会", "将", "应", "应当", "应该", "可以", "需要", "必须", "得"})
+
 
 @dataclass(frozen=True)
 class _Run:
@@ -177,7 +179,8 @@ class FollowUpCompleter:
         start = pos = 0
         tagged = self._tagged(text)
         for i, (word, flag) in enumerate(tagged):
-            nominal = self._nominal(word, flag)
+            # the word after a modal verb is the predicate (今年要新建多少个…), whatever the tagger says
+            nominal = self._nominal(word, flag) and not (i and tagged[i - 1][0] in _MODALS and flag != "nz")
             # A verb inside a compound noun (无障碍改造工程, 水光互补电站) joins the run it sits in.
             inner_verb = (bool(words) and flag.startswith("v") and word not in _AUXILIARIES
                           and i + 1 < len(tagged) and self._nominal(*tagged[i + 1]))

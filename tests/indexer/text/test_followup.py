@@ -84,3 +84,8 @@ def test_an_anaphor_for_the_document_has_no_lighter_reading(analyzer):
     turn = Turn("农村公路养护资金怎么分配？", ("c1",), "", ("青海省农村公路养护管理办法",))
     result = analyzer.complete("这个办法是哪天印发的？", [turn])
     assert result.completed == "《青海省农村公路养护管理办法》是哪天印发的？" and result.fallback == ""
+
+
+def test_the_word_after_a_modal_verb_is_the_predicate_not_the_noun_replaced(analyzer):
+    result = analyzer.complete("那农家书屋呢？", [Turn("今年要新建多少个村级文化广场？")])
+    assert result.completed == "今年要新建多少个农家书屋？"
