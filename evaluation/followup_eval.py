@@ -59,6 +59,9 @@ def replay(index, answerer: Answerer, exchange: dict) -> list[dict]:
             }
             if condition == "with":
                 record["completed"] = answer.completed
+                # answered on the lighter reading (the completed question's answer missed the follow-up's words)
+                record["lighter"] = bool(answer.completed) and (
+                    answer.completed != answerer.complete(index, asked, history).completed)
             histories[condition].append(Turn(asked, tuple(c.chunk.chunk_id for c in answer.citations), answer.answer))
         if number > 1:
             out.append(record)
@@ -97,7 +100,8 @@ def main(argv: list[str] | None = None) -> int:
         "held-out": [r for r in records if r["id"] >= args.held_out_from],
         "all": records,
     }
-    print(f"{len(exchanges)} exchanges, {len(records)} follow-up turns (turns 2-3)")
+    print(f"{len(exchanges)} exchanges, {len(records)} follow-up turns (turns 2-3), "
+          f"{sum(r['lighter'] for r in records)} answered on the lighter reading (a second search)")
     print("| part | turns | R@5 without | R@5 with | R@5 full | acc. without | acc. with | acc. full |")
     print("|---|---|---|---|---|---|---|---|")
     for name, rows in parts.items():
