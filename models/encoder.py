@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from pathlib import Path
 from typing import Protocol
 
@@ -17,10 +18,12 @@ import numpy as np
 from models.converter import PASSAGE_PREFIX, QUERY_PREFIX
 from models.manifest import REBUILD_HINT, ModelFolderError, ModelManifest
 from models.onnx_export import INT8_NAME, ONNX_DIR
+from models.unigram import UnigramTokenizer
 
 log = logging.getLogger(__name__)
 
 ENCODER_KINDS = ("onnx-int8", "torch")
+BULK_TEXTS = 64  # more texts than this in one call are tokenized by the reference tokenizer (Rust, parallel)
 
 
 class Encoder(Protocol):
@@ -61,7 +64,6 @@ class OnnxInt8Encoder:
 
     def __init__(self, model_dir: Path, threads: int = 0, batch_size: int = 32, onnx_name: str = INT8_NAME) -> None:
         import onnxruntime as ort
-        from tokenizers import Tokenizer
 
         model_dir = Path(model_dir)
         manifest = ModelManifest.load(model_dir)
@@ -70,8 +72,12 @@ class OnnxInt8Encoder:
             raise ModelFolderError(f"{model_dir} has no {rel}; {REBUILD_HINT}")
         parts = {n: c for n, c in manifest.onnx_files.items() if n == rel or n.startswith(rel + ".")}
         manifest.verify(model_dir, parts | {"tokenizer.json": manifest.files["tokenizer.json"]})
-        self.tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
-        self.tokenizer.no_padding()
+        # Questions and a few sentences go through the compact tokenizer (≈ 50 MB resident); the
+        # reference (≈ 280 MB, faster on bulk) is loaded on the first large batch, i.e. when indexing.
+        self._tokenizer_path = model_dir / "tokenizer.json"
+        self.tokenizer = UnigramTokenizer(self._tokenizer_path)
+        self._bulk_tokenizer = None
+        self._bulk_lock = threading.Lock()
         options = ort.SessionOptions()
         options.intra_op_num_threads = _threads(threads)
         options.inter_op_num_threads = 1
@@ -88,8 +94,8 @@ class OnnxInt8Encoder:
     def _encode(self, texts: list[str], prefix: str, show_progress: bool = False) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        encodings = self.tokenizer.encode_batch([prefix + t for t in texts])
-        lengths = [len(e.ids) for e in encodings]
+        encodings = self._tokenize([prefix + t for t in texts])
+        lengths = [len(e) for e in encodings]
         out = np.empty((len(texts), self.dim), dtype=np.float32)
         batches = _batches_by_length(lengths, self.batch_size, token_budget=self.batch_size * 128)
         iterator = batches
@@ -102,13 +108,25 @@ class OnnxInt8Encoder:
             ids = np.zeros((len(batch), width), dtype=np.int64)
             mask = np.zeros((len(batch), width), dtype=np.int64)
             for row, i in enumerate(batch):
-                ids[row, : lengths[i]] = encodings[i].ids
+                ids[row, : lengths[i]] = encodings[i]
                 mask[row, : lengths[i]] = 1
             (vectors,) = self.session.run(
                 None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
             )
             out[batch] = vectors
         return out
+
+    def _tokenize(self, texts: list[str]) -> list[list[int]]:
+        """Token ids; both tokenizers give the same ids (tests/models/test_unigram.py)."""
+        if len(texts) <= BULK_TEXTS:
+            return self.tokenizer.encode_batch(texts)
+        with self._bulk_lock:
+            if self._bulk_tokenizer is None:
+                from tokenizers import Tokenizer
+
+                self._bulk_tokenizer = Tokenizer.from_file(str(self._tokenizer_path))
+                self._bulk_tokenizer.no_padding()
+        return [e.ids for e in self._bulk_tokenizer.encode_batch(texts)]
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         return self._encode(texts, QUERY_PREFIX)
