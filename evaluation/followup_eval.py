@@ -11,8 +11,9 @@ Each exchange is replayed through the real answerer (in-process, the same code a
 * ``full``: the same question written out in full (the ``full`` field), no history.
 
 R@5: a relevant passage (evaluation/data/README.md rule) among the five cited passages.
-Accuracy: the answer contains the key string. The set is split at ``--held-out-from``:
-the completion rules were fixed after looking at completions of the part before it only.
+Accuracy: the answer contains the key string. The set is split at ``HELD_OUT_FROM``
+(f033): rules are fitted looking at the exchanges before it only; f033–f064 are held out
+(tests/evaluation/test_followup_eval.py gates on them).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from indexer.records import Turn
 from service.answering import Answerer
 
 CONDITIONS = ("without", "with", "full")
+HELD_OUT_FROM = "f033"  # the first exchange id of the held-out half
 DEFAULT_GOLD = Path(__file__).parent / "data" / "followup_dev.jsonl"
 
 
@@ -45,7 +47,7 @@ def replay(index, answerer: Answerer, exchange: dict) -> list[dict]:
     out = []
     histories: dict[str, list[Turn]] = {c: [] for c in CONDITIONS}
     for number, turn in enumerate(exchange["turns"], start=1):
-        record = {"id": exchange["id"], "turn": number, "question": turn["question"], "full": turn["full"]}
+        record = {"id": exchange["id"], "turn": number, "question": turn["question"], "full_question": turn["full"]}
         for condition in CONDITIONS:
             asked = turn["full"] if condition == "full" or number == 1 else turn["question"]
             history = histories[condition] if condition == "with" else []
@@ -57,6 +59,9 @@ def replay(index, answerer: Answerer, exchange: dict) -> list[dict]:
             }
             if condition == "with":
                 record["completed"] = answer.completed
+                # answered on the lighter reading (the completed question's answer missed the follow-up's words)
+                record["lighter"] = bool(answer.completed) and (
+                    answer.completed != answerer.complete(index, asked, history).completed)
             histories[condition].append(Turn(asked, tuple(c.chunk.chunk_id for c in answer.citations), answer.answer))
         if number > 1:
             out.append(record)
@@ -75,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m evaluation.followup_eval", description=__doc__.splitlines()[0])
     parser.add_argument("--gold", type=Path, default=DEFAULT_GOLD)
     parser.add_argument("--index", type=Path, help="index folder (default INDEX_DIR)")
-    parser.add_argument("--held-out-from", default="f033", help="first exchange id of the held-out part")
+    parser.add_argument("--held-out-from", default=HELD_OUT_FROM, help="first exchange id of the held-out part")
     parser.add_argument("--out", type=Path, help="write every turn's outcome as JSON lines here")
     args = parser.parse_args(argv)
     settings = get_settings()
@@ -95,7 +100,8 @@ def main(argv: list[str] | None = None) -> int:
         "held-out": [r for r in records if r["id"] >= args.held_out_from],
         "all": records,
     }
-    print(f"{len(exchanges)} exchanges, {len(records)} follow-up turns (turns 2-3)")
+    print(f"{len(exchanges)} exchanges, {len(records)} follow-up turns (turns 2-3), "
+          f"{sum(r['lighter'] for r in records)} answered on the lighter reading (a second search)")
     print("| part | turns | R@5 without | R@5 with | R@5 full | acc. without | acc. with | acc. full |")
     print("|---|---|---|---|---|---|---|---|")
     for name, rows in parts.items():

@@ -250,11 +250,16 @@ class Completion:
 
     ``rule`` names how: ``none`` (asked in full), ``substitute`` (“那X呢”), ``anaphor``
     (这/该/其/它…), ``carry`` (no subject of its own, or a leading 那/还有), ``llm``.
+    ``focus`` are the follow-up's own words (what it asks about: X of “那X呢”); when an
+    answer to ``completed`` quotes none of them, ``fallback`` is the lighter reading to try
+    (the follow-up's own words without the carried predicate), "" when there is none.
     """
 
     question: str
     completed: str
     rule: str = "none"
+    focus: tuple[str, ...] = ()
+    fallback: str = ""
 
     @property
     def followup(self) -> bool:

@@ -8,7 +8,7 @@ import numpy as np
 
 from config import Settings
 from indexer.backends.base import IndexBackend
-from indexer.records import Completion, Hit, SearchFilters, Turn, readable_by, status_on
+from indexer.records import Completion, Hit, SearchFilters, SearchResult, Turn, readable_by, status_on
 from service.answer_composer import Answer, AnswerComposer, ComposerWeights
 from service.lifecycle_notes import References, insert_notes
 from service.llm_answerer import LLMAnswerer
@@ -78,26 +78,39 @@ class Answerer:
         groups = filters.groups if filters else None
         history = [_readable_turn(index, turn, groups) for turn in history or []]
         completion = self.complete(index, question, history)
-        query = index.analyzer.analyse(completion.completed)
-        if completion.followup and history:
-            query.prefer_doc_ids = _answer_docs(index, history[-1])
+        prefer = _answer_docs(index, history[-1]) if completion.followup and history else ()
+        asked = completion.completed
+        composed = self._compose(index, asked, top_k, filters, prefer)
+        if completion.fallback and not _quotes(index, composed[0], completion.focus):
+            # The completed follow-up kept a predicate that does not fit what it now asks about
+            # (“二级公路收费呢？” after “…要改扩建多少公里？”): the lighter reading, if its answer does.
+            lighter = self._compose(index, completion.fallback, top_k, filters, prefer)
+            if _quotes(index, lighter[0], completion.focus):
+                asked, composed = completion.fallback, lighter
+        answer, result, hits, composer = composed
+        if self.llm is not None and answer.answerable:
+            try:
+                answer = self.llm.answer(asked, hits, fallback=answer, first_sentence=composer.first_sentence)
+            except Exception:  # the endpoint is optional: whatever it sends, the user gets the extractive answer
+                log.exception("LLM answer path failed unexpectedly, using the extractive answer")
+        answer.question = question
+        answer.completed = asked if completion.followup else ""
+        answer.confidence = result.confidence
+        return _annotate(answer, index, filters)
+
+    def _compose(
+        self, index: IndexBackend, text: str, top_k: int, filters: SearchFilters | None, prefer: tuple[str, ...],
+    ) -> tuple[Answer, SearchResult, list[Hit], AnswerComposer]:
+        """The extractive answer to ``text`` (analysed once, searched once)."""
+        query = index.analyzer.analyse(text)
+        query.prefer_doc_ids = prefer
         result = index.search(query, top_k=max(top_k, 5), mode="hybrid", filters=filters)
         hits = result.hits[:top_k]
         composer = self.composer(index, hits=hits)
         # the search's `confident` flag keeps its own threshold; answers abstain by the composer's
         # verification and a confidence floor fitted with it (python -m evaluation crossval --answers)
         answerable = result.route_kind is not None or result.confidence >= composer.weights.min_confidence
-        answer = composer.compose(query, hits, answerable, result.route_kind)
-        if self.llm is not None and answer.answerable:
-            try:
-                answer = self.llm.answer(completion.completed, hits, fallback=answer,
-                                         first_sentence=composer.first_sentence)
-            except Exception:  # the endpoint is optional: whatever it sends, the user gets the extractive answer
-                log.exception("LLM answer path failed unexpectedly, using the extractive answer")
-        answer.question = question
-        answer.completed = completion.completed if completion.followup else ""
-        answer.confidence = result.confidence
-        return _annotate(answer, index, filters)
+        return composer.compose(query, hits, answerable, result.route_kind), result, hits, composer
 
 
 def _annotate(answer: Answer, index: IndexBackend, filters: SearchFilters | None) -> Answer:
@@ -123,6 +136,14 @@ def _readable_turn(index: IndexBackend, turn: Turn, groups: frozenset[str] | Non
         return doc is not None and readable_by(doc, groups)
 
     return Turn(turn.question, tuple(c for c in turn.chunk_ids if readable(c)), turn.answer, turn.doc_titles)
+
+
+def _quotes(index: IndexBackend, answer: Answer, words: tuple[str, ...]) -> bool:
+    """Whether the answer found something and its quoted sentences name every one of ``words``."""
+    if not answer.answerable:
+        return False
+    text = index.analyzer.normalize(answer.answer)
+    return all(index.analyzer.normalize(w) in text for w in words)
 
 
 def _with_titles(index: IndexBackend, turn: Turn) -> Turn:

@@ -19,9 +19,8 @@ import re
 from dataclasses import dataclass, field
 
 from indexer.ingest.chunk_sizing import Unit, merge_small, split_long, split_tables, trim_span
+from indexer.ingest.clause_headings import heading_label, lead_label, match_marker, tidy_label
 from indexer.ingest.normalizer import (
-    CN_NUM,
-    cn_to_int,
     fold_width,
     has_heading_marker,
     is_issuer_line,
@@ -32,28 +31,9 @@ from indexer.ingest.normalizer import (
 from indexer.records import Chunk, Document
 from indexer.text.patterns import SENTENCE_END
 
-_N = rf"[{CN_NUM}\d]+"
-# (kind, pattern) tried in order at a line start; inline ones also after 。；！？ or whitespace.
-_MARKERS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("chapter", re.compile(rf"第({_N})[编章](?=\s|[^的之、,，])")),
-    ("section", re.compile(rf"第({_N})节(?=\s|[^的之、,，])")),
-    ("article", re.compile(rf"第({_N})条(?=\s|[^的之、,，款项])")),
-    ("cn", re.compile(rf"([{CN_NUM}]+)、(?![{CN_NUM}]+[、类级])")),
-    ("paren_cn", re.compile(rf"\(([{CN_NUM}]+)\)")),
-    ("arabic", re.compile(r"(\d{1,3})[.、](?!\d)")),
-    ("paren_arabic", re.compile(r"\((\d{1,3})\)")),
-    ("circled", re.compile(r"([①-⑳])")),
-    ("box", re.compile(rf"专栏\s*({_N})")),
-    ("annex", re.compile(rf"附件\s*({_N})?\s*[:：]?\s*")),
-    ("dash", re.compile(r"—{1,2}(?!—)")),
-    ("dot", re.compile(r"[●•◆■▲★]")),
-)
 _INLINE_KINDS = {"chapter", "section", "article", "cn", "paren_cn", "arabic", "paren_arabic"}
 _ITEM_KINDS = {"arabic", "paren_arabic", "circled", "dash", "dot", "lead"}
 _INLINE_BOUNDARY = re.compile(r"(?:^|(?<=[。;!?；！？])|(?<=\s))")
-_DATE_LABEL = re.compile(r"\d{1,2}月\d{1,2}日(?:[和至—\-~、](?:\d{1,2}月)?\d{1,2}日)?")
-_LABEL_MAX = 30
-_WORD_GAP = re.compile(r"(?<=[\u3400-\u9fff，、；：”）)])\s+(?=[\u3400-\u9fff“（(])")
 
 
 @dataclass
@@ -182,7 +162,7 @@ def clause_units(doc: Document) -> list[Unit]:
             skip_until, after_signature = date_line[1], True
             continue
         if after_signature and is_title_like(line) and not has_heading_marker(line):
-            walker.reset(_Frame("part", None, (_tidy_label(line),)))
+            walker.reset(_Frame("part", None, (tidy_label(line),)))
             walker.event(start)
             after_signature = False
             continue
@@ -198,7 +178,7 @@ def _read_line(
     start, end = lines[number]
     folded = fold_width(text[start:end])
     offset = 0
-    marker = _match_marker(folded, 0)
+    marker = match_marker(folded, 0)
     if marker:
         kind, value, length = marker
         if kind == "annex":
@@ -208,7 +188,7 @@ def _read_line(
             marker = None
         else:
             lead = next(iter(_spans_within(emphasis, start + length, start + length + 2)), None)
-            label = _lead_label(text[lead[0]:lead[1]]) if lead else _heading_label(kind, text[start:end])
+            label = lead_label(text[lead[0]:lead[1]]) if lead else heading_label(kind, text[start:end])
             walker.place(kind, value, (label,) if label else ())
             if value is not None:
                 walker.last[kind] = value
@@ -232,7 +212,7 @@ def _inline_candidates(
         at = boundary.start()
         if at == 0 or at <= offset:
             continue
-        marker = _match_marker(folded, at)
+        marker = match_marker(folded, at)
         if marker and marker[0] in _INLINE_KINDS and marker[1] is not None:
             found.append((start + at, marker[0], marker[1]))
     leads = {}
@@ -242,11 +222,11 @@ def _inline_candidates(
         before = text[start:lead_start].rstrip()
         if not before or SENTENCE_END.match(before[-1]):
             found.append((lead_start, "lead", None))
-            leads[lead_start] = _lead_label(text[lead_start:lead_end])
+            leads[lead_start] = lead_label(text[lead_start:lead_end])
     found.sort(key=lambda item: item[0])
     stops = [position for position, _, _ in found[1:]] + [end] if found else []
     return [
-        (position, kind, value, leads[position] if kind == "lead" else _heading_label(kind, text[position:stop]))
+        (position, kind, value, leads[position] if kind == "lead" else heading_label(kind, text[position:stop]))
         for (position, kind, value), stop in zip(found, stops, strict=True)
     ]
 
@@ -269,7 +249,7 @@ def _read_annex(
         and (not following or is_table_row(text[following[0]:following[1]]))
     ):
         caption_text, begin = text[previous[0]:previous[1]], previous[0]
-    labels = (label, _tidy_label(caption_text)) if caption_text else (label,)
+    labels = (label, tidy_label(caption_text)) if caption_text else (label,)
     walker.reset(_Frame("annex", value, labels))
     walker.event(begin)
 
@@ -281,85 +261,6 @@ def _is_caption(line: str) -> bool:
 def _annex_label_only(folded: str, length: int) -> bool:
     rest = folded[length:].strip()
     return not rest or (len(rest) <= 50 and not re.search(r"[。,，;；]", rest))
-
-
-def _match_marker(folded: str, at: int) -> tuple[str, int | None, int] | None:
-    for kind, pattern in _MARKERS:
-        match = pattern.match(folded, at)
-        if match:
-            value = _marker_value(match.group(1)) if match.groups() and match.group(1) else None
-            return kind, value, match.end() - at
-    return None
-
-
-def _marker_value(token: str) -> int:
-    if "①" <= token <= "⑳":
-        return ord(token) - ord("①") + 1
-    return cn_to_int(token)
-
-
-def _heading_label(kind: str, line: str) -> str:
-    """Short name of a heading: ``（三）主要目标`` from ``（三）主要目标。到2020年，…``."""
-    line = line.strip()
-    if kind == "dot":
-        match = _DATE_LABEL.search(line[:16])
-        return match.group(0) if match else ""
-    if kind in ("dash", "circled"):
-        body = line.lstrip("—①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳ ")
-        lead = _first_clause(body, "。：:；;")
-        return _tidy_label(lead) if lead != body and len(lead) <= _LABEL_MAX else ""
-    if kind in ("box", "chapter", "section"):
-        return _tidy_label(line[:40])
-    if kind == "article":
-        match = re.match(rf"第{_N}条", line)
-        return match.group(0) if match else ""
-    marker = _match_marker(fold_width(line), 0)
-    if marker:  # web text: "三、组织保障 各地区…" has the heading and its body on one line
-        body = len(line[:marker[2]]) + len(line[marker[2]:]) - len(line[marker[2]:].lstrip())
-        gap = _WORD_GAP.search(line, body + 1)
-        line = line[:gap.start()] if gap else line
-    label = _first_clause(line, "。！？；;!?")
-    if len(label) > _LABEL_MAX:
-        label = _strip_trailing_parenthetical(label)
-    if len(label) > _LABEL_MAX:
-        label = _first_clause(label, "，,：:")
-    if len(label) > _LABEL_MAX + 10:
-        label = label[:_LABEL_MAX] + "…"
-    return _tidy_label(label)
-
-
-def _lead_label(text: str) -> str:
-    return _tidy_label(text.strip().rstrip("。：:，,；;"))
-
-
-def _tidy_label(text: str) -> str:
-    return " ".join(text.split()).strip().rstrip("。")
-
-
-def _first_clause(text: str, stops: str) -> str:
-    depth = 0
-    for index, char in enumerate(text):
-        if char in "（(【《“":
-            depth += 1
-        elif char in "）)】》”":
-            depth = max(0, depth - 1)
-        elif char in stops and depth == 0 and index > 0:
-            return text[:index]
-    return text
-
-
-def _strip_trailing_parenthetical(text: str) -> str:
-    """``(一)“互联网+”创新创业`` from ``(一)“互联网+”创新创业(牵头单位:…(州)政府…)``."""
-    body = text.rstrip("。")
-    if not body.endswith(("）", ")")):
-        return text
-    depth = 0
-    for index in range(len(body) - 1, -1, -1):
-        depth += body[index] in "）)"
-        depth -= body[index] in "（("
-        if depth == 0:
-            return body[:index].rstrip() if index >= 4 else text
-    return text
 
 
 def _has_signature(text: str, lines: list[tuple[int, int]]) -> bool:

@@ -37,7 +37,7 @@ from indexer.records import Hit, Intent, Query
 from indexer.text.normal_form import to_index_form
 from indexer.text.question_intent import carries
 from indexer.text.regions import regions
-from indexer.text.tokenizer import abbreviations
+from indexer.text.tokenizer import abbreviations, pos_tagger
 
 FEATURES = ("mismatch", "low_coverage", "unmet_and_missing")
 LOW_COVERAGE = 0.4  # tuned on the dev set; answerable questions rarely fall below it
@@ -49,17 +49,14 @@ _TAGGER_LOCK = threading.Lock()
 
 
 def _pos_tagger():
-    # Under a lock: a fresh process hit by many requests at once built one tagger (with its own copy
-    # of jieba's word-tag table, ~100 MB) per request thread.
+    # Under a lock: a fresh process hit by many requests at once built one tagger per request thread.
     with _TAGGER_LOCK:
         return _build_pos_tagger()
 
 
 @lru_cache(maxsize=1)
 def _build_pos_tagger():
-    import jieba.posseg
-
-    return jieba.posseg.POSTokenizer()
+    return pos_tagger()
 
 
 @dataclass(frozen=True)

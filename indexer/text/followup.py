@@ -16,7 +16,12 @@ and each gets one rule:
   no noun of its own beyond attribute nouns (“谁牵头？”, “几号文？”) or one opened by a
   connective gets the previous noun phrases carried in front.
 
-Anything else is a new question and is left as asked. The rules were written from
+Substitution and an anaphor beside a subject of the question's own also name the
+follow-up's own words (``focus``) and a lighter reading (``fallback``: X in the previous
+time, or the question without the stand-in), which the service answers when the
+completed question's answer does not quote those words. An earlier turn is taken as it
+was answered: its lighter reading when its answer (sent back in the history) does not
+quote its own words. Anything else is a new question and is left as asked. The rules were written from
 these patterns before the follow-up dev set was measured (evaluation/data/followup_dev.jsonl).
 """
 
@@ -28,6 +33,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 
 from indexer.records import Completion, Turn
+from indexer.text.normal_form import to_index_form
 
 _END = re.compile(r"[？?。！!\s]+$")
 _CONNECTIVE = re.compile(r"^(?:那么|那|还有|另外|此外|对了)(?![个些项件条次份种位块里边])[，,\s]*")
@@ -49,6 +55,8 @@ ATTRIBUTE_NOUNS = frozenset({
     "水平", "范围", "人数", "时候", "地方", "事", "事情", "方面", "人", "文", "号", "钱",
     "家", "个", "次", "天",
 })
+# Nouns naming the whole of what precedes them (综合治理整体): a part asked about replaces only them.
+_WHOLE_NOUNS = frozenset({"整体", "总体", "全部", "全局", "总量"})
 _NOMINAL_FLAGS = ("n", "vn", "j", "nz", "eng", "b", "an", "l")
 _JOINERS = frozenset("+＋·—-")
 # Modal verbs, the copula and coverbs open the predicate; they never sit inside a compound noun.
@@ -56,6 +64,8 @@ _AUXILIARIES = frozenset({
     "要", "能", "会", "将", "是", "有", "由", "在", "给", "把", "被", "可", "可以", "应", "应当", "应该", "需要",
     "必须", "还", "都", "已",
 })
+
+_MODALS = frozenset({"要", "能", "会", "将", "应", "应当", "应该", "可以", "需要", "必须", "得"})
 
 
 @dataclass(frozen=True)
@@ -89,11 +99,21 @@ class FollowUpCompleter:
         previous: str | None = None
         titles: tuple[str, ...] = ()
         for turn in history:
-            previous = self._complete_one(turn.question, previous, titles).completed if previous else turn.question
+            previous = self._as_answered(self._complete_one(turn.question, previous, titles), turn) \
+                if previous else turn.question
             titles = turn.doc_titles
         if previous is None:
             return Completion(question, question)
         return self._complete_one(question, previous, titles)
+
+    @staticmethod
+    def _as_answered(completion: Completion, turn: Turn) -> str:
+        """An earlier turn as it was answered: its lighter reading when its answer did not quote its own words."""
+        if not completion.fallback or not turn.answer:
+            return completion.completed
+        answer = to_index_form(turn.answer)
+        quoted = all(to_index_form(w) in answer for w in completion.focus)
+        return completion.completed if quoted else completion.fallback
 
     # ---- one step -------------------------------------------------------------------------
     def _complete_one(self, question: str, previous: str, titles: tuple[str, ...]) -> Completion:
@@ -107,10 +127,20 @@ class FollowUpCompleter:
             x, y = ne.group("x").strip(), (ne.group("y") or "").strip()
             if y:
                 return Completion(asked, self._resolve(x, previous, titles) + y + "？", "substitute")
-            return Completion(asked, self._substitute(previous, x) + "？", "substitute")
+            completed = self._substitute(previous, x) + "？"
+            if x.endswith("的") or _TIME.fullmatch(x) or _ANAPHOR.search(x):
+                return Completion(asked, completed, "substitute")
+            # the lighter reading: X in the previous question's time, without its predicate
+            times = "".join(dict.fromkeys(_TIME.findall(previous)))
+            return Completion(asked, completed, "substitute", self.own_words(x), times + x + "？")
         anaphor = _ANAPHOR.search(stripped)
         if anaphor:
-            return Completion(asked, self._resolve(stripped, previous, titles, anaphor) + "？", "anaphor")
+            completed = self._resolve(stripped, previous, titles, anaphor) + "？"
+            rest = (stripped[: anaphor.start()] + stripped[anaphor.end():]).strip("，, ")
+            if anaphor.group("doc") or not self._has_subject(rest) or not self.own_words(rest):
+                return Completion(asked, completed, "anaphor")
+            # its own subject besides the stand-in (“资金支持这块谁牵头”): without the stand-in
+            return Completion(asked, completed, "anaphor", self.own_words(rest), rest + "？")
         if connective or not self._has_subject(stripped):
             return Completion(asked, self.subject(previous) + stripped + "？", "carry")
         return Completion(asked, asked)
@@ -141,6 +171,9 @@ class FollowUpCompleter:
             first = runs[0]
             return previous[: first.start] + x + previous[first.start + len(first.words[0]):]
         target = self._parallel(previous, runs, x)
+        if len(target.words) > 1 and target.head in _WHOLE_NOUNS:
+            # “A整体…” → “那B呢”: B is a part of A, so A stays and B takes the place of the whole
+            return previous[: target.end - len(target.head)] + x + previous[target.end:]
         return previous[: target.start] + x + previous[target.end:]
 
     def _parallel(self, previous: str, runs: list[_Run], x: str) -> _Run:
@@ -162,7 +195,8 @@ class FollowUpCompleter:
         start = pos = 0
         tagged = self._tagged(text)
         for i, (word, flag) in enumerate(tagged):
-            nominal = self._nominal(word, flag)
+            # the word after a modal verb is the predicate (今年要新建多少个…), whatever the tagger says
+            nominal = self._nominal(word, flag) and not (i and tagged[i - 1][0] in _MODALS and flag != "nz")
             # A verb inside a compound noun (无障碍改造工程, 水光互补电站) joins the run it sits in.
             inner_verb = (bool(words) and flag.startswith("v") and word not in _AUXILIARIES
                           and i + 1 < len(tagged) and self._nominal(*tagged[i + 1]))
@@ -203,6 +237,12 @@ class FollowUpCompleter:
             last = match.end()
         out.extend(self.tagger(text[last:]))
         return out
+
+    def own_words(self, text: str) -> tuple[str, ...]:
+        """The words naming what ``text`` is about: those of its noun phrases that are not attribute nouns."""
+        return tuple(dict.fromkeys(
+            w for run in self.runs(text) for w in run.words if w not in ATTRIBUTE_NOUNS and w not in _JOINERS
+        ))
 
     def subject(self, question: str) -> str:
         """The noun phrases of a question that carry its subject (attribute-only phrases left out)."""

@@ -81,6 +81,24 @@ def _base_dictionary() -> tuple[dict[str, int], int]:
     return base.FREQ, base.total
 
 
+def pos_tagger(tokenizer: jieba.Tokenizer | None = None):
+    """jieba's part-of-speech tagger over ``tokenizer`` (default: jieba's own dictionary, shared, not copied).
+
+    Every tagger shares the word-tag table that ``jieba.posseg`` reads when it is imported, instead of
+    reading its own copy (≈ 40 MB each); taggers never add tagged words, so the table is only read.
+    """
+    import jieba.posseg
+
+    if tokenizer is None:
+        tokenizer = jieba.Tokenizer()
+        tokenizer.FREQ, tokenizer.total = _base_dictionary()  # read-only here: a tagger adds no words
+        tokenizer.initialized = True
+    tagger = jieba.posseg.POSTokenizer.__new__(jieba.posseg.POSTokenizer)
+    tagger.tokenizer = tokenizer
+    tagger.word_tag_tab = jieba.posseg.dt.word_tag_tab
+    return tagger
+
+
 def dictionary_terms(user_terms: Iterable[str], home_region: str | None = None) -> list[str]:
     """Every word the tokenizer adds to jieba's dictionary (normalized): shipped terms, corpus terms, abbreviations
     (and 咱们省 / 我省 / 本省 when the corpus has a home province)."""
@@ -143,7 +161,5 @@ class ChineseTokenizer:
         if self._tagger is None:
             with _TAGGER_LOCK:  # one tagger (and word-tag table), however many threads ask first
                 if self._tagger is None:
-                    import jieba.posseg
-
-                    self._tagger = jieba.posseg.POSTokenizer(self._jieba)
+                    self._tagger = pos_tagger(self._jieba)
         return [(pair.word, pair.flag) for pair in self._tagger.lcut(text, HMM=True)]

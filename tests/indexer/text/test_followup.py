@@ -55,3 +55,50 @@ def test_three_turns_complete_the_middle_turn_first(analyzer):
 def test_no_history_means_no_completion(analyzer):
     result = analyzer.complete("那高龄补贴呢？", [])
     assert result.completed == "那高龄补贴呢？" and not result.followup
+
+
+def test_a_part_of_a_whole_keeps_what_the_whole_was_of(analyzer):
+    result = analyzer.complete("那第一阶段呢？", [Turn("全省脱贫攻坚整体什么时候完成？")])
+    assert result.completed == "全省脱贫攻坚第一阶段什么时候完成？"
+
+
+def test_that_x_offers_x_in_the_previous_time_without_the_predicate(analyzer):
+    result = analyzer.complete("那高龄补贴呢？", [Turn("2017年农村老人的基础养老金能涨多少钱？")])
+    assert result.completed == "2017年农村老人的高龄补贴能涨多少钱？"
+    assert "".join(result.focus) == "高龄补贴" and result.fallback == "2017年高龄补贴？"
+
+
+@pytest.mark.parametrize("question", ["农村的呢？", "2018年呢？"])
+def test_a_modifier_or_a_bare_time_has_no_lighter_reading(analyzer, question):
+    result = analyzer.complete(question, [Turn("2017年城市居民的取暖补贴每户多少钱？")])
+    assert result.rule == "substitute" and result.fallback == "" and result.focus == ()
+
+
+def test_an_anaphor_beside_a_subject_of_its_own_offers_the_question_without_it(analyzer):
+    result = analyzer.complete("资金保障这块谁牵头？", [Turn("农牧区饮水安全工程要建设多少处？")])
+    assert result.rule == "anaphor" and "农牧区饮水安全工程" in result.completed
+    assert result.focus and "".join(result.focus) in "资金保障" and result.fallback == "资金保障谁牵头？"
+
+
+def test_an_anaphor_for_the_document_has_no_lighter_reading(analyzer):
+    turn = Turn("农村公路养护资金怎么分配？", ("c1",), "", ("青海省农村公路养护管理办法",))
+    result = analyzer.complete("这个办法是哪天印发的？", [turn])
+    assert result.completed == "《青海省农村公路养护管理办法》是哪天印发的？" and result.fallback == ""
+
+
+def test_the_word_after_a_modal_verb_is_the_predicate_not_the_noun_replaced(analyzer):
+    result = analyzer.complete("那农家书屋呢？", [Turn("今年要新建多少个村级文化广场？")])
+    assert result.completed == "今年要新建多少个农家书屋？"
+
+
+@pytest.mark.parametrize(("answer", "as_completed"), [
+    ("完成城镇供热管网改造 120 公里。[1]", True),  # quotes 供热管网: answered as completed
+    ("未在已收录的文件中找到相关规定。", False),  # does not: answered on the lighter reading
+])
+def test_a_third_turn_builds_on_the_second_as_it_was_answered(analyzer, answer, as_completed):
+    second = analyzer.complete("那供热管网改造呢？", [Turn("城市居民的取暖补贴每户多少钱？")])
+    assert second.fallback == "供热管网改造？" and "补贴" in second.completed
+    history = [Turn("城市居民的取暖补贴每户多少钱？"), Turn("那供热管网改造呢？", (), answer)]
+    result = analyzer.complete("谁牵头？", history)
+    assert result.rule == "carry" and "供热管网" in result.completed
+    assert ("补贴" in result.completed) == as_completed

@@ -30,3 +30,17 @@ def test_user_terms_from_the_corpus_stay_whole_and_keep_their_parts():
     tokens = ChineseTokenizer(terms)(text)
     assert "省人力资源社会保障厅" in tokens and "信用青海" in tokens
     assert "人力" in tokens  # search mode still emits the parts
+
+
+def test_pos_taggers_share_one_word_tag_table_and_tag_as_jieba_does():
+    import jieba.posseg
+
+    from indexer.text.tokenizer import pos_tagger
+
+    text = "农村低保标准每人每年提高到多少元？省人力资源社会保障厅负责落实就业补贴。"
+    reference = [(p.word, p.flag) for p in jieba.posseg.POSTokenizer().cut(text)]  # its own table and dictionary
+    shared = pos_tagger()
+    assert [(p.word, p.flag) for p in shared.cut(text)] == reference
+    corpus = ChineseTokenizer(["省人力资源社会保障厅"])
+    assert ("省人力资源社会保障厅", "x") in corpus.tagged(text)  # the corpus dictionary, untagged words as x
+    assert shared.word_tag_tab is jieba.posseg.dt.word_tag_tab is corpus._tagger.word_tag_tab
