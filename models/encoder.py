@@ -82,6 +82,9 @@ class OnnxInt8Encoder:
         options.intra_op_num_threads = _threads(threads)
         options.inter_op_num_threads = 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        # Idle intra-op threads sleep instead of spinning: several requests encode at once on few cores,
+        # and spinning threads took the cores the others needed (32 clients: ~1.5x the asks/s without it).
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         try:
             self.session = ort.InferenceSession(str(model_dir / rel), options, providers=["CPUExecutionProvider"])
         except Exception as exc:  # onnxruntime raises its own untyped errors
