@@ -63,12 +63,12 @@ class ComposerWeights:
     # Abstain when no sentence of the top passages supports the question this well (share of its
     # idf mass, fact kind required); chosen by `python -m evaluation crossval --answers` on the
     # dev set's held-out folds with synthetic unanswerable questions.
-    min_support: float = 0.4
-    heading_credit: float = 0.5
+    min_support: float = 0.46
+    heading_credit: float = 1.0
     unseen_weight: float = 0.0
     # ... together with the retrieval confidence below which the answer abstains (the search's own
     # `confident` flag keeps the calibrated model's threshold); fitted in the same run.
-    min_confidence: float = 0.4522
+    min_confidence: float = 0.0735
 
 
 _BARE_HEADING = re.compile(
@@ -128,7 +128,7 @@ class AnswerComposer:
         if support < self.weights.min_support:
             return self._not_found(question, intent, top, support)
         self._score(query, candidates)
-        chosen = self._choose(candidates, intent)
+        chosen = self._choose(candidates, intent, self._asks_total(query))
         return self._assemble(question, intent, top, chosen, support)
 
     def _not_found(self, question: str, intent: Intent, top: list[Hit], support: float = 0.0) -> Answer:
@@ -159,11 +159,16 @@ class AnswerComposer:
             return 0.0
         fact = query.intent in _FACT_INTENTS
         normalize = self.analyzer.normalize
+        # a question naming a document by its 文号 is answered by that document or one citing it
+        named = [t for t in dict.fromkeys(query.tokens) if self.analyzer.carries(Intent.DOC_NUMBER, t)]
         best = 0.0
         for hit in top:
             head = normalize(" ".join([hit.chunk.doc_title, *hit.chunk.heading_path]))
+            if named and not any(t in normalize(hit.chunk.doc_number) or t in normalize(hit.chunk.text)
+                                 for t in named):
+                continue
             for sentence in self.analyzer.sentences(hit.chunk.text):
-                if fact and not self.analyzer.carries(query.intent, sentence.text):
+                if fact and not self._carries(query, sentence.text):
                     continue
                 norm = normalize(sentence.text)
                 found = sum(w if t in norm else self.weights.heading_credit * w if t in head else 0.0
@@ -205,18 +210,30 @@ class AnswerComposer:
         q_vec = self.embed_question(query)
         s_vecs = self.embed_sentences([c.sentence.text for c in candidates])
         dense = s_vecs @ q_vec
+        total = self._asks_total(query)
         for cand, cos in zip(candidates, dense, strict=True):
+            text = cand.sentence.text
+            carried = self._carries(query, text)
             cand.score = (
-                w.lexical * self._lexical_share(idf, cand.sentence.text)
+                w.lexical * self._lexical_share(idf, text)
                 + w.dense * float(cos)
-                + (w.intent if self.analyzer.carries(query.intent, cand.sentence.text) else 0.0)
-                - (w.bare_heading if _BARE_HEADING.match(cand.sentence.text)
-                   and not self.analyzer.carries(query.intent, cand.sentence.text) else 0.0)
+                + (w.intent if carried else 0.0)
+                # asked for a total: the 合计 row or the sentence giving one comes before the parts
+                + (w.intent if total and self.analyzer.states_total(text) else 0.0)
+                - (w.bare_heading if _BARE_HEADING.match(text) and not carried else 0.0)
                 - w.rank_decay * cand.hit_rank
             )
 
-    def _choose(self, candidates: list[_Candidate], intent: Intent) -> list[_Candidate]:
-        w, carries = self.weights, self.analyzer.carries
+    def _asks_total(self, query: Query) -> bool:
+        return query.intent == Intent.NUMBER and self.analyzer.states_total(query.text)
+
+    def _carries(self, query: Query, text: str) -> bool:
+        """The sentence holds the asked-for kind of fact (a table's 合计 row answers 一共多少)."""
+        return self.analyzer.carries(query.intent, text) or (
+            self._asks_total(query) and self.analyzer.states_total(text))
+
+    def _choose(self, candidates: list[_Candidate], intent: Intent, total: bool = False) -> list[_Candidate]:
+        w = self.weights
         ranked = sorted(candidates, key=lambda c: -c.score)
         best = ranked[0]
         chosen = [best]
@@ -229,21 +246,41 @@ class AnswerComposer:
             if _overlaps(cand, chosen):
                 continue
             chosen.append(cand)
-        if intent in (Intent.NUMBER, Intent.DATE, Intent.DEPARTMENT) and not any(
-            carries(intent, c.sentence.text) for c in chosen
-        ):
-            # the best sentence's own passage first (a 大事记 entry dates its events in its first line)
-            backfill = next(
-                (c for c in sorted(ranked, key=lambda c: c.hit_rank != best.hit_rank)
-                 if c.hit_rank < w.intent_backfill_passages and carries(intent, c.sentence.text)
-                 and not _overlaps(c, chosen)),
-                None,
-            )
+        if intent in (Intent.NUMBER, Intent.DATE, Intent.DEPARTMENT):
+            backfill = self._backfill(ranked, chosen, intent)
             if backfill is not None:
                 chosen = [*chosen[: w.max_sentences - 1], backfill]
+        if total and not any(self.analyzer.states_total(c.sentence.text) for c in chosen):
+            # asked for a total (一共, 合计): the best line giving one, a table's 合计 row
+            line = next((c for c in ranked if self.analyzer.states_total(c.sentence.text)), None)
+            if line is not None:
+                chosen = [*chosen[: w.max_sentences - 1], line]
         chosen = _with_continuations(chosen, candidates, w.max_sentences)
+        if intent == Intent.LIST:
+            chosen = _with_item_titles(chosen, candidates)
         # Read in document order within a passage, passages in rank order.
         return sorted(chosen, key=lambda c: (c.hit_rank, c.sentence.start))
+
+    def _backfill(self, ranked: list[_Candidate], chosen: list[_Candidate], intent: Intent) -> _Candidate | None:
+        """The sentence giving the fact a chosen sentence lacks.
+
+        A chosen sentence without the asked-for fact is completed from its own passage first (a
+        大事记 entry dates its events in its first line), even when another passage's sentence
+        carries a fact of that kind; else, when no chosen sentence carries one, the best carrying
+        sentence of the first ``intent_backfill_passages`` passages is added.
+        """
+        carries = self.analyzer.carries
+        fresh = [c for c in ranked if carries(intent, c.sentence.text) and not _overlaps(c, chosen)]
+        for cand in chosen:
+            if carries(intent, cand.sentence.text) or any(
+                    c.hit_rank == cand.hit_rank and carries(intent, c.sentence.text) for c in chosen):
+                continue
+            own = next((c for c in fresh if c.hit_rank == cand.hit_rank), None)
+            if own is not None:
+                return own
+        if any(carries(intent, c.sentence.text) for c in chosen):
+            return None
+        return next((c for c in fresh if c.hit_rank < self.weights.intent_backfill_passages), None)
 
     def _assemble(
         self, question: str, intent: Intent, top: list[Hit], chosen: list[_Candidate], support: float
@@ -286,6 +323,35 @@ def _with_continuations(chosen: list[_Candidate], candidates: list[_Candidate], 
             if not (opens and added == 0) and not _NEXT_ITEM.match(nxt.sentence.text.strip()):
                 break
             out.append(nxt)
+    return out
+
+
+_ITEM_TITLE_CHARS = 14
+_MAX_ITEM_TITLES = 8
+
+
+def _with_item_titles(chosen: list[_Candidate], candidates: list[_Candidate]) -> list[_Candidate]:
+    """A list question answered by a bare heading (“（二）基本原则。”) gets the items under it.
+
+    Principles, tasks and measures are often listed as short lead sentences (“优化资源，开放共
+    享。”), each followed by its explanation: the short sentences after the heading, up to the
+    next heading, are quoted, when there are at least two of them.
+    """
+    out = list(chosen)
+    for cand in chosen:
+        if not _BARE_HEADING.match(cand.sentence.text.strip()):
+            continue
+        following = sorted((c for c in candidates if c.hit_rank == cand.hit_rank
+                            and c.sentence.start >= cand.sentence.end), key=lambda c: c.sentence.start)
+        titles = []
+        for nxt in following:
+            text = nxt.sentence.text.strip()
+            if _BARE_HEADING.match(text):
+                break
+            if len(text) <= _ITEM_TITLE_CHARS:
+                titles.append(nxt)
+        if len(titles) >= 2:
+            out += [c for c in titles[:_MAX_ITEM_TITLES] if not _overlaps(c, out)]
     return out
 
 

@@ -38,6 +38,9 @@ class Analyzer(Protocol):
     def carries(self, intent: Intent, text: str) -> bool:
         """Whether ``text`` holds the kind of fact ``intent`` asks for."""
 
+    def states_total(self, text: str) -> bool:
+        """Whether a question asks for a total (一共, 合计) or a sentence gives one (a table's 合计 row)."""
+
     def sentences(self, text: str) -> list[Sentence]:
         """Sentences with exact offsets into ``text``."""
 

@@ -14,7 +14,7 @@ from indexer.records import Completion, Intent, Query, Sentence, Turn
 from indexer.text.followup import FollowUpCompleter
 from indexer.text.highlight import highlight_spans
 from indexer.text.normal_form import to_index_form
-from indexer.text.question_intent import carries, classify
+from indexer.text.question_intent import carries, classify, states_total
 from indexer.text.sentences import split_sentences
 from indexer.text.tokenizer import ChineseTokenizer, stopwords
 
@@ -48,6 +48,11 @@ class TextAnalyzer:
     def carries(intent: Intent, text: str) -> bool:
         """Whether ``text`` holds the kind of fact ``intent`` asks for."""
         return carries(intent, text)
+
+    @staticmethod
+    def states_total(text: str) -> bool:
+        """Whether a question asks for a total (一共, 合计) or a sentence gives one (a 合计 row)."""
+        return states_total(text)
 
     @staticmethod
     def sentences(text: str) -> list[Sentence]:

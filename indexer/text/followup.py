@@ -16,7 +16,12 @@ and each gets one rule:
   no noun of its own beyond attribute nouns (“谁牵头？”, “几号文？”) or one opened by a
   connective gets the previous noun phrases carried in front.
 
-Anything else is a new question and is left as asked. The rules were written from
+Substitution and an anaphor beside a subject of the question's own also name the
+follow-up's own words (``focus``) and a lighter reading (``fallback``: X in the previous
+time, or the question without the stand-in), which the service answers when the
+completed question's answer does not quote those words. An earlier turn is taken as it
+was answered: its lighter reading when its answer (sent back in the history) does not
+quote its own words. Anything else is a new question and is left as asked. The rules were written from
 these patterns before the follow-up dev set was measured (evaluation/data/followup_dev.jsonl).
 """
 
@@ -28,6 +33,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 
 from indexer.records import Completion, Turn
+from indexer.text.normal_form import to_index_form
 
 _END = re.compile(r"[？?。！!\s]+$")
 _CONNECTIVE = re.compile(r"^(?:那么|那|还有|另外|此外|对了)(?![个些项件条次份种位块里边])[，,\s]*")
@@ -93,11 +99,21 @@ class FollowUpCompleter:
         previous: str | None = None
         titles: tuple[str, ...] = ()
         for turn in history:
-            previous = self._complete_one(turn.question, previous, titles).completed if previous else turn.question
+            previous = self._as_answered(self._complete_one(turn.question, previous, titles), turn) \
+                if previous else turn.question
             titles = turn.doc_titles
         if previous is None:
             return Completion(question, question)
         return self._complete_one(question, previous, titles)
+
+    @staticmethod
+    def _as_answered(completion: Completion, turn: Turn) -> str:
+        """An earlier turn as it was answered: its lighter reading when its answer did not quote its own words."""
+        if not completion.fallback or not turn.answer:
+            return completion.completed
+        answer = to_index_form(turn.answer)
+        quoted = all(to_index_form(w) in answer for w in completion.focus)
+        return completion.completed if quoted else completion.fallback
 
     # ---- one step -------------------------------------------------------------------------
     def _complete_one(self, question: str, previous: str, titles: tuple[str, ...]) -> Completion:

@@ -38,6 +38,8 @@ _NUMBER = re.compile(
 )
 _DEPARTMENT = re.compile(r"(省|市|州|县)[\u4e00-\u9fff]{1,12}(厅|委|局|办|中心|院|公司)|牵头|负责")
 _LIST = re.compile(r"[^、]+、[^、]+、|；.+；|①|一是.+二是")
+# A total: asked for by 一共/合计多少, given by a table's 合计 row or a sentence's 共计.
+_TOTAL = re.compile(r"合计|总计|共计|一共|总共")
 
 
 def classify(question: str) -> Intent:
@@ -45,6 +47,11 @@ def classify(question: str) -> Intent:
         if cue.search(question):
             return intent
     return Intent.OTHER
+
+
+def states_total(text: str) -> bool:
+    """Whether a question asks for a total, or a sentence (a table's 合计 row) gives one."""
+    return bool(_TOTAL.search(text))
 
 
 def carries(intent: Intent, sentence: str) -> bool:

@@ -89,3 +89,16 @@ def test_an_anaphor_for_the_document_has_no_lighter_reading(analyzer):
 def test_the_word_after_a_modal_verb_is_the_predicate_not_the_noun_replaced(analyzer):
     result = analyzer.complete("那农家书屋呢？", [Turn("今年要新建多少个村级文化广场？")])
     assert result.completed == "今年要新建多少个农家书屋？"
+
+
+@pytest.mark.parametrize(("answer", "as_completed"), [
+    ("完成城镇供热管网改造 120 公里。[1]", True),  # quotes 供热管网: answered as completed
+    ("未在已收录的文件中找到相关规定。", False),  # does not: answered on the lighter reading
+])
+def test_a_third_turn_builds_on_the_second_as_it_was_answered(analyzer, answer, as_completed):
+    second = analyzer.complete("那供热管网改造呢？", [Turn("城市居民的取暖补贴每户多少钱？")])
+    assert second.fallback == "供热管网改造？" and "补贴" in second.completed
+    history = [Turn("城市居民的取暖补贴每户多少钱？"), Turn("那供热管网改造呢？", (), answer)]
+    result = analyzer.complete("谁牵头？", history)
+    assert result.rule == "carry" and "供热管网" in result.completed
+    assert ("补贴" in result.completed) == as_completed
