@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 
 from config import Settings, get_settings
 from indexer.backends.factory import IndexSite
+from service.access import ANONYMOUS
 from service.answering import Answerer
 from service.api.routes import admin, ask, console, documents, health, search, source_view, widget
 from service.compute_pool import ComputePool
@@ -34,10 +35,12 @@ def _load(app: FastAPI, settings: Settings) -> None:
     holder.load()
     app.state.index_holder = holder
     if holder.ready:
-        # One search before the service reports ready, so the first requests of a fresh process do not
-        # pay the start-up of the encoder runtime, the tokenizers and the part-of-speech tagger.
+        # One answer (a search, then composing) as an anonymous caller before the service reports ready,
+        # so the first requests of a fresh process do not pay the start-up of the encoder runtime, the
+        # tokenizers, the part-of-speech tagger and the public documents' view.
         index = holder.current
-        index.search(index.analyzer.analyse("农村低保标准是多少？"), top_k=5)
+        extractive = Answerer(settings.model_copy(update={"llm_base_url": ""}))  # no LLM call at start-up
+        extractive.answer(index, "农村低保标准是多少？", 5, ANONYMOUS.filters(None, settings))
         stats = index.stats()
         log.info("loaded %d documents, %d chunks (%s, %s) in %.1f s", stats["documents"], stats["chunks"],
                  stats["backend"], stats["encoder"], time.perf_counter() - started)
