@@ -48,7 +48,7 @@ def bench_build_sample(folder: Path, sample: int, settings: Settings, encoder) -
         cold = settings.model_copy(update={"embedding_cache_dir": Path(tmp) / "cache"})
         index = LocalIndex(Path(tmp) / "index", cold, encoder)
         started = time.perf_counter()
-        index.build(documents, chunks)
+        index.build(documents, chunks, show_progress=True)  # a long build shows its rate as it goes
         seconds = time.perf_counter() - started
         index.cache.close()
     return {"corpus": str(folder), "corpus_size": len(ids), "chunks": len(chunks),
