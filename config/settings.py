@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     encoder: Literal["onnx-int8", "torch"] = "onnx-int8"
     encoder_threads: int = 0  # 0 = all available cores
     encoder_batch_size: int = 32
+    index_workers: int = Field(default=1, ge=1, le=64)  # encoder processes of `indexer build`/`rebuild` (--workers)
 
     # chunking
     chunk_max_chars: int = 500

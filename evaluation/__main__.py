@@ -78,6 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="start fresh service processes on --index and time /v1/search and /v1/ask over HTTP")
     bench.add_argument("--clients", type=int, default=32, help="concurrent clients for --service (default 32)")
     bench.add_argument("--workers", type=int, default=1, help="service worker processes for --service")
+    bench.add_argument("--build-workers", type=int, default=get_settings().index_workers, metavar="N",
+                       help="encoder processes for the build sections, as `indexer build --workers` (default "
+                            "INDEX_WORKERS)")
     bench.add_argument("--sample", type=Path, metavar="DIR", help="BEIR folder to time a cold build of a sample of")
     bench.add_argument("--sample-size", type=int, default=5000, help="articles in the --sample build (0 = all)")
     bench.add_argument("--gold", type=Path, metavar="FILE", help="also report dev figures on this gold set")
@@ -224,11 +227,11 @@ def _bench(args: argparse.Namespace) -> int:
         index_dir=args.index, url=args.url, service_pid=args.service_pid, queries=args.queries or DEFAULT_GOLD,
         modes=parse_modes(args.modes), concurrency=concurrency, requests=args.requests, rebuild=args.rebuild,
         encoders=not args.no_encoders, text=args.text, out=args.out, service=args.service, clients=args.clients,
-        workers=args.workers, sample_dir=args.sample, sample_size=args.sample_size, gold=args.gold,
-        baseline=args.baseline,
+        workers=args.workers, build_workers=args.build_workers, sample_dir=args.sample, sample_size=args.sample_size,
+        gold=args.gold, baseline=args.baseline,
     )
-    if args.clients < 1 or args.workers < 1 or args.sample_size < 0:
-        raise RunError("--clients and --workers must be positive, --sample-size not negative")
+    if args.clients < 1 or args.workers < 1 or args.build_workers < 1 or args.sample_size < 0:
+        raise RunError("--clients, --workers and --build-workers must be positive, --sample-size not negative")
     if args.baseline is not None and not args.baseline.is_file():
         raise RunError(f"{args.baseline}: no such file (--baseline)")
     results = bench.run_bench(config, get_settings())

@@ -62,6 +62,7 @@ class BenchConfig:
     service: bool = False
     clients: int = 32
     workers: int = 1
+    build_workers: int = 1  # encoder processes of the build sections (`indexer build --workers`)
     sample_dir: Path | None = None
     sample_size: int = 5000
     gold: Path | None = None
@@ -184,9 +185,11 @@ def bench_http(config: BenchConfig, queries: list[str]) -> dict[str, Any]:
     return out
 
 
-def bench_build(index, settings: Settings) -> dict[str, Any]:
-    """Rebuild the loaded index's documents and chunks: cold (empty cache), then warm."""
+def bench_build(index, settings: Settings, encoder=None) -> dict[str, Any]:
+    """Rebuild the loaded index's documents and chunks: cold (empty cache), then warm (``encoder``: e.g. a pool)."""
     from indexer.backends.local import LocalIndex
+
+    encoder = encoder or index.encoder
 
     documents, chunks = list(index.documents.values()), list(index.chunks)
     with tempfile.TemporaryDirectory(prefix="bench-build-") as tmp:
@@ -195,13 +198,14 @@ def bench_build(index, settings: Settings) -> dict[str, Any]:
         rss_before = memory_mb().get("rss_mb")
         times = {}
         for label in ("cold", "warm"):
-            fresh = LocalIndex(Path(tmp) / f"index-{label}", cold_settings, index.encoder)
+            fresh = LocalIndex(Path(tmp) / f"index-{label}", cold_settings, encoder)
             started = time.perf_counter()
             fresh.build(documents, chunks)
             times[label] = time.perf_counter() - started
             fresh.cache.close()
         peak = memory_mb().get("peak_mb")
-    return {"documents": len(documents), "chunks": len(chunks), "cold_s": times["cold"],
+    return {"documents": len(documents), "chunks": len(chunks), "workers": getattr(encoder, "workers", 1),
+            "embedded_texts": len(chunks) + len(fresh.sentences.spans), "cold_s": times["cold"],
             "cold_chunks_per_s": len(chunks) / times["cold"], "warm_s": times["warm"],
             "warm_chunks_per_s": len(chunks) / times["warm"], "rss_before_mb": rss_before, "peak_rss_mb": peak}
 
@@ -300,7 +304,10 @@ def run_bench(config: BenchConfig, settings: Settings) -> dict[str, Any]:
         results["http"] = bench_http(config, queries)
     if index is not None and (config.rebuild == "always" or
                               (config.rebuild == "auto" and len(index.chunks) <= AUTO_REBUILD_MAX_CHUNKS)):
-        results["build"] = bench_build(index, settings)
+        from evaluation.bench_sections import build_encoder
+
+        with build_encoder(settings, config.build_workers, index.encoder) as encoder:
+            results["build"] = bench_build(index, settings, encoder)
     if config.encoders:
         results["encoders"] = bench_encoders(config, settings, queries)
     from evaluation.bench_sections import extra_sections
@@ -345,8 +352,10 @@ def bench_markdown(r: dict[str, Any]) -> str:
     if "build" in r:
         b = r["build"]
         out += ["", "## Index build", "", markdown_table(
-            ["chunks", "cold s", "cold chunks/s", "warm (cached) s", "warm chunks/s", "peak RSS MB"],
-            [[str(b["chunks"]), _f(b["cold_s"]), _f(b["cold_chunks_per_s"]), _f(b["warm_s"]),
+            ["chunks", "texts embedded", "workers", "cold s", "cold chunks/s", "warm (cached) s", "warm chunks/s",
+             "peak RSS MB"],
+            [[str(b["chunks"]), str(b.get("embedded_texts", "–")), str(b.get("workers", 1)),
+              _f(b["cold_s"]), _f(b["cold_chunks_per_s"]), _f(b["warm_s"]),
               _f(b["warm_chunks_per_s"]), _f(b["peak_rss_mb"])]])]
     if "encoders" in r:
         e = r["encoders"]

@@ -7,6 +7,7 @@ offsets), so later stages never have to look the document up again.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date as _date
 from enum import StrEnum
@@ -264,6 +265,11 @@ class Completion:
     @property
     def followup(self) -> bool:
         return self.rule != "none"
+
+    def quoted_in(self, answer: str, normalize: Callable[[str], str]) -> bool:
+        """Whether ``answer`` names every one of the follow-up's own words (compared in ``normalize``'s form)."""
+        text = normalize(answer)
+        return all(normalize(word) in text for word in self.focus)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,14 @@ from pathlib import Path
 
 from config import get_settings
 from indexer.backends.catalog import linked_for_build
-from indexer.backends.factory import BackendUnavailable, IndexSite, add_linked, ingest_files, where
+from indexer.backends.factory import (
+    BackendUnavailable,
+    IndexSite,
+    add_linked,
+    indexing_encoder,
+    ingest_files,
+    where,
+)
 from indexer.ingest.loaders import input_files
 from indexer.records import IngestResult
 
@@ -25,6 +32,9 @@ log = logging.getLogger(__name__)
 
 def register(subparsers: argparse._SubParsersAction, index_arg: dict, backend_arg: dict) -> None:
     settings = get_settings()
+    workers_arg = {"type": _workers, "default": settings.index_workers, "metavar": "N",
+                   "help": "encoder processes embedding the passages (default INDEX_WORKERS, "
+                           f"{settings.index_workers}); same vectors as one, faster on several cores"}
     build = subparsers.add_parser("build", help="index files or folders from scratch (atomic replace)")
     build.add_argument("paths", nargs="*", type=Path,
                        help=f"files or folders (default: CORPUS_DIR, {settings.corpus_dir})")
@@ -32,6 +42,7 @@ def register(subparsers: argparse._SubParsersAction, index_arg: dict, backend_ar
     build.add_argument("--backend", **backend_arg)
     build.add_argument("--if-missing", action="store_true",
                        help="do nothing when a valid index exists; repair an unusable one from the store")
+    build.add_argument("--workers", **workers_arg)
     build.set_defaults(handler=_guarded(_build))
 
     add = subparsers.add_parser("add", help="add or replace documents in an existing index")
@@ -49,12 +60,20 @@ def register(subparsers: argparse._SubParsersAction, index_arg: dict, backend_ar
     rebuild = subparsers.add_parser("rebuild", help="recreate the index from the document store (STORE_DIR)")
     rebuild.add_argument("--index", **index_arg)
     rebuild.add_argument("--backend", **backend_arg)
+    rebuild.add_argument("--workers", **workers_arg)
     rebuild.set_defaults(handler=_guarded(_rebuild))
 
     rollback = subparsers.add_parser("rollback", help="serve the previous index version again")
     rollback.add_argument("--index", **index_arg)
     rollback.add_argument("--backend", **backend_arg)
     rollback.set_defaults(handler=_guarded(_rollback))
+
+
+def _workers(value: str) -> int:
+    number = int(value)
+    if not 1 <= number <= 64:
+        raise argparse.ArgumentTypeError(f"must be between 1 and 64, got {value!r}")
+    return number
 
 
 def _guarded(handler):
@@ -95,7 +114,12 @@ def _summary(verb: str, n_docs: int, n_chunks: int, seconds: float) -> None:
 
 def _build(args: argparse.Namespace) -> int:
     settings = settings_for(args)
-    site = IndexSite(settings, args.index)
+    started = time.perf_counter()
+    with indexing_encoder(settings, args.workers) as encoder:
+        return _build_with(args, settings, IndexSite(settings, args.index, encoder), started)
+
+
+def _build_with(args: argparse.Namespace, settings, site: IndexSite, started: float) -> int:
     if args.if_missing:
         try:
             site.open()  # a full load: the manifest, every checksum and every file parsed
@@ -107,7 +131,6 @@ def _build(args: argparse.Namespace) -> int:
             print(f"repairing {where(settings, args.index)} from the document store {site.store.root}",
                   file=sys.stderr)
             return _rebuild(args, site)
-    started = time.perf_counter()
     result, files = _ingest(args.paths or [settings.corpus_dir], settings)
     if not result.documents:
         print("error: no documents to index; the previous index (if any) is unchanged", file=sys.stderr)
@@ -152,7 +175,10 @@ def _remove(args: argparse.Namespace) -> int:
 
 
 def _rebuild(args: argparse.Namespace, site: IndexSite | None = None) -> int:
-    site = site or IndexSite(settings_for(args), args.index)
+    if site is None:
+        settings = settings_for(args)
+        with indexing_encoder(settings, args.workers) as encoder:
+            return _rebuild(args, IndexSite(settings, args.index, encoder))
     started = time.perf_counter()
     with site.writer.lock():
         report = site.rebuild(show_progress=not args.quiet)

@@ -81,11 +81,11 @@ class Answerer:
         prefer = _answer_docs(index, history[-1]) if completion.followup and history else ()
         asked = completion.completed
         composed = self._compose(index, asked, top_k, filters, prefer)
-        if completion.fallback and not _quotes(index, composed[0], completion.focus):
+        if completion.fallback and not _answers(index, completion, composed[0]):
             # The completed follow-up kept a predicate that does not fit what it now asks about
             # (“二级公路收费呢？” after “…要改扩建多少公里？”): the lighter reading, if its answer does.
             lighter = self._compose(index, completion.fallback, top_k, filters, prefer)
-            if _quotes(index, lighter[0], completion.focus):
+            if _answers(index, completion, lighter[0]):
                 asked, composed = completion.fallback, lighter
         answer, result, hits, composer = composed
         if self.llm is not None and answer.answerable:
@@ -138,12 +138,9 @@ def _readable_turn(index: IndexBackend, turn: Turn, groups: frozenset[str] | Non
     return Turn(turn.question, tuple(c for c in turn.chunk_ids if readable(c)), turn.answer, turn.doc_titles)
 
 
-def _quotes(index: IndexBackend, answer: Answer, words: tuple[str, ...]) -> bool:
-    """Whether the answer found something and its quoted sentences name every one of ``words``."""
-    if not answer.answerable:
-        return False
-    text = index.analyzer.normalize(answer.answer)
-    return all(index.analyzer.normalize(w) in text for w in words)
+def _answers(index: IndexBackend, completion: Completion, answer: Answer) -> bool:
+    """Whether the answer found something and its quoted sentences name the follow-up's own words."""
+    return answer.answerable and completion.quoted_in(answer.answer, index.analyzer.normalize)
 
 
 def _with_titles(index: IndexBackend, turn: Turn) -> Turn:

@@ -16,9 +16,10 @@ from fastapi.responses import JSONResponse
 
 from config import Settings, get_settings
 from indexer.backends.factory import IndexSite
+from service.access import ANONYMOUS
 from service.answering import Answerer
 from service.api.routes import admin, ask, console, documents, health, search, source_view, widget
-from service.compute_pool import ComputePool
+from service.compute_pool import ComputePool, default_threads
 from service.index_holder import IndexHolder, IndexUnavailable
 from service.metrics import ServiceMetrics
 from service.question_log import QuestionLog
@@ -34,10 +35,12 @@ def _load(app: FastAPI, settings: Settings) -> None:
     holder.load()
     app.state.index_holder = holder
     if holder.ready:
-        # One search before the service reports ready, so the first requests of a fresh process do not
-        # pay the start-up of the encoder runtime, the tokenizers and the part-of-speech tagger.
+        # One answer (a search, then composing) as an anonymous caller before the service reports ready,
+        # so the first requests of a fresh process do not pay the start-up of the encoder runtime, the
+        # tokenizers, the part-of-speech tagger and the public documents' view.
         index = holder.current
-        index.search(index.analyzer.analyse("农村低保标准是多少？"), top_k=5)
+        extractive = Answerer(settings.model_copy(update={"llm_base_url": ""}))  # no LLM call at start-up
+        extractive.answer(index, "农村低保标准是多少？", 5, ANONYMOUS.filters(None, settings))
         stats = index.stats()
         log.info("loaded %d documents, %d chunks (%s, %s) in %.1f s", stats["documents"], stats["chunks"],
                  stats["backend"], stats["encoder"], time.perf_counter() - started)
@@ -53,8 +56,20 @@ async def _follow_published(holder: IndexHolder, seconds: float) -> None:
             log.exception("checking for a newer index failed")
 
 
+def _serving(settings: Settings) -> Settings:
+    """``ENCODER_THREADS=0`` in the service: cores ÷ ``COMPUTE_THREADS`` threads per encoder call.
+
+    That many requests encode at once; giving each all the cores only had their threads wait for one
+    another (32 clients on 2 cores: 11–25% more asks/s and a lower p95 with one thread each).
+    """
+    if settings.encoder_threads:
+        return settings
+    compute = settings.compute_threads or default_threads()
+    return settings.model_copy(update={"encoder_threads": max(1, default_threads() // compute)})
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or get_settings()
+    settings = _serving(settings or get_settings())
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -4,7 +4,13 @@ Every answer is logged with its id, the question as asked and as completed, the
 answer, its citations, confidence, the index version and the time; the caller
 only when the service was told who it is (``LOG_USERS``). Feedback rows point at
 an answer id. Rows older than ``LOG_RETENTION_DAYS`` are purged on start and
-then at most once an hour. One connection per call keeps it safe across threads.
+then at most once an hour.
+
+Writes go through one connection kept open, one thread at a time, in WAL mode with
+``synchronous=NORMAL``: an answer's row costs ~0.1 ms instead of ~25 ms (a new connection
+and a full sync per answer made the log the ceiling of ``/v1/ask`` throughput, ~40 answers/s,
+under many clients). A row survives the service crashing; a power cut may lose the last
+rows. Reads open their own connection.
 """
 
 from __future__ import annotations
@@ -70,9 +76,18 @@ class QuestionLog:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         self._last_purge = 0.0
-        with self._connect() as db:
+        self._writer = sqlite3.connect(self.path, timeout=10, check_same_thread=False)  # used under _lock
+        self._writer.execute("PRAGMA journal_mode=WAL")
+        self._writer.execute("PRAGMA synchronous=NORMAL")
+        with self._writing() as db:
             db.executescript(_SCHEMA)
         self.purge()
+
+    @contextmanager
+    def _writing(self) -> Iterator[sqlite3.Connection]:
+        """The writer connection, for one transaction, one thread at a time."""
+        with self._lock, self._writer:
+            yield self._writer
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -88,7 +103,7 @@ class QuestionLog:
         """Delete rows older than the retention period; returns how many answers went."""
         now = time.time() if now is None else now
         cutoff = now - self.retention_s
-        with self._lock, self._connect() as db:
+        with self._writing() as db:
             gone = db.execute("DELETE FROM answers WHERE created < ?", (cutoff,)).rowcount
             db.execute("DELETE FROM feedback WHERE created < ?", (cutoff,))
         self._last_purge = now
@@ -100,7 +115,7 @@ class QuestionLog:
 
     def log_answer(self, entry: LoggedAnswer) -> str:
         self._maybe_purge()
-        with self._lock, self._connect() as db:
+        with self._writing() as db:
             db.execute(
                 "INSERT INTO answers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (entry.answer_id, entry.created, entry.question, entry.completed, entry.answer,
@@ -114,7 +129,7 @@ class QuestionLog:
             return db.execute("SELECT 1 FROM answers WHERE answer_id = ?", (answer_id,)).fetchone() is not None
 
     def add_feedback(self, answer_id: str, rating: str, reason: str, comment: str) -> int:
-        with self._lock, self._connect() as db:
+        with self._writing() as db:
             cursor = db.execute(
                 "INSERT INTO feedback (answer_id, created, rating, reason, comment) VALUES (?, ?, ?, ?, ?)",
                 (answer_id, time.time(), rating, reason, comment),

@@ -6,7 +6,8 @@ new module plus one branch in ``open_backend``/``new_backend``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 
@@ -32,18 +33,38 @@ from indexer.ingest.record_fields import validate_field
 from indexer.records import IngestResult
 from indexer.retrieval.reranker import CrossEncoderReranker, RerankerLoadError
 from models.encoder import Encoder, load_encoder
+from models.encoder_pool import EncoderPool
 from models.manifest import ModelFolderError
 
 __all__ = [
     "CORRECTABLE", "SUPPORTED_SUFFIXES", "BackendUnavailable", "IndexBackend", "IndexSite", "StoreError",
     "WriterBusy", "add_linked", "add_to_index", "build_index", "correct_document", "encoder_from_settings",
-    "ingest_files", "new_backend", "open_backend", "parse_limits", "reranker_from_settings", "validate_field",
-    "where",
+    "indexing_encoder", "ingest_files", "new_backend", "open_backend", "parse_limits", "reranker_from_settings",
+    "validate_field", "where",
 ]
 
 
 def encoder_from_settings(settings: Settings) -> Encoder:
     return load_encoder(settings.encoder, settings.model_dir, settings.encoder_threads, settings.encoder_batch_size)
+
+
+@contextmanager
+def indexing_encoder(settings: Settings, workers: int) -> Iterator[Encoder | None]:
+    """The encoder a build uses: ``None`` (the site loads the usual one when needed) for one worker, else a
+    pool of ``workers`` encoder processes, started now so they load the model while the files are parsed."""
+    if workers <= 1:
+        yield None
+        return
+    if settings.encoder != "onnx-int8":
+        raise ValueError(f"--workers above 1 needs ENCODER=onnx-int8 (configured: {settings.encoder})")
+    try:
+        pool = EncoderPool(settings.model_dir, workers, settings.encoder_threads, settings.encoder_batch_size)
+    except ModelFolderError as exc:
+        raise BackendUnavailable(str(exc)) from exc
+    try:
+        yield pool
+    finally:
+        pool.close()
 
 
 def reranker_from_settings(settings: Settings) -> CrossEncoderReranker | None:

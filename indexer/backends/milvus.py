@@ -133,7 +133,8 @@ class MilvusIndex(MilvusWriter):
         lexical = self._lexical(query, sparse_query, expression, rows)
         dense: dict[int, float] = {}
         if query_vec is not None:
-            params = {"metric_type": "COSINE"} | ({} if self.store.lite else {"params": {"ef": HNSW_EF_SEARCH}})
+            # no metric named: Milvus takes the index's (inner product; COSINE in indexes built before)
+            params = {} if self.store.lite else {"params": {"ef": HNSW_EF_SEARCH}}
             dense = self._collect(self.store.client.search(
                 self.store.names.chunks, data=[query_vec.tolist()], anns_field="vector",
                 limit=self.settings.candidate_k, filter=expression, search_params=params,

@@ -5,8 +5,8 @@ collection, whose ``active`` row names the current version, plus four collection
 per version ``NAME_vN_*``:
 
 - ``chunks``: one row per clause chunk: its fields, its document's access and
-  lifecycle fields, the indexed terms, the dense vector (COSINE; FLAT on Milvus Lite,
-  HNSW on a server) and the BM25 sparse vector; ``seq`` orders chunks as they were indexed;
+  lifecycle fields, the indexed terms, the dense vector (inner product of unit vectors, i.e. cosine;
+  FLAT on Milvus Lite, HNSW on a server) and the BM25 sparse vector; ``seq`` orders chunks as they were indexed;
 - ``docs``: one row per document: its record (every field of ``Document`` but the
   text), chunk count and the keys of its header and signature clauses;
 - ``texts``: document texts in parts (a VARCHAR holds 64 KiB);
@@ -46,6 +46,7 @@ ID_CHARS = 512
 MAX_GROUPS = 256  # groups that may read one document
 HNSW_PARAMS = {"M": 32, "efConstruction": 256}
 HNSW_EF_SEARCH = 512
+DENSE_METRIC = "IP"
 LEXICAL_MODES = ("sparse", "milvus-bm25")
 
 
@@ -135,10 +136,12 @@ def chunks_schema(client: MilvusClient, dim: int, lite: bool, lexical: str, jieb
     schema.add_field("vector", DataType.FLOAT_VECTOR, dim=dim)
     schema.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
     index = client.prepare_index_params()
+    # The encoder's vectors are L2-normalized, so inner product is cosine (as on the local backend),
+    # without Milvus Lite re-normalizing every stored vector on every search as COSINE does.
     if lite:
-        index.add_index("vector", index_type="FLAT", metric_type="COSINE")
+        index.add_index("vector", index_type="FLAT", metric_type=DENSE_METRIC)
     else:
-        index.add_index("vector", index_type="HNSW", metric_type="COSINE", params=HNSW_PARAMS)
+        index.add_index("vector", index_type="HNSW", metric_type=DENSE_METRIC, params=HNSW_PARAMS)
         for field in ("doc_id", "doc_number", "date", "chunk_id"):
             index.add_index(field, index_type="INVERTED")
     index.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="IP")

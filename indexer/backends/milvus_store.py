@@ -44,14 +44,18 @@ class MilvusStore:
             raise BackendUnavailable(f"cannot reach Milvus at {uri}: {exc}") from None
         self.names = schema.Names.of(prefix, 0)
         if not self.client.has_collection(self.names.meta):
-            meta, index = schema.meta_schema(self.client)
-            self.client.create_collection(self.names.meta, schema=meta, index_params=index, **self._no_wait)
+            self._create(self.names.meta, *schema.meta_schema(self.client))
         self.client.load_collection(self.names.meta)
 
-    @property
-    def _no_wait(self) -> dict:
-        """Milvus Lite builds indexes at once and lacks the RPC pymilvus polls with; a server is polled."""
-        return {"sync": False} if self.lite else {}
+    def _create(self, name: str, fields, index) -> None:
+        """Create a collection with its indexes. Milvus Lite builds indexes at once and lacks the RPC
+        (AllocTimestamp) pymilvus polls a new index with, which ``create_collection`` always does,
+        so on Lite the indexes are created apart, unpolled; a server is polled."""
+        if self.lite:
+            self.client.create_collection(name, schema=fields)
+            self.client.create_index(name, index, sync=False)
+        else:
+            self.client.create_collection(name, schema=fields, index_params=index)
 
     # ---- meta ---------------------------------------------------------------------
     def get_value(self, key: str) -> str | None:
@@ -109,8 +113,7 @@ class MilvusStore:
             names.chunks: lambda c: schema.chunks_schema(c, dim, self.lite, lexical, jieba_dict, stop),
         }
         for name, make in makers.items():
-            fields, index = make(self.client)
-            self.client.create_collection(name, schema=fields, index_params=index, **self._no_wait)
+            self._create(name, *make(self.client))
             self.client.load_collection(name)
         self.names = names
 
@@ -132,6 +135,17 @@ class MilvusStore:
     def upsert(self, collection: str, rows: Sequence[dict[str, Any]]) -> None:
         for start in range(0, len(rows), INSERT_BATCH):
             self.client.upsert(collection, list(rows[start : start + INSERT_BATCH]))
+
+    def settle(self, *collections: str) -> None:
+        """On Milvus Lite, move written rows from the in-memory table into segments after a write.
+
+        Lite keeps up to 128 MB of new rows in a table that every search scans row by row in
+        Python (and re-indexes, for sparse vectors); once flushed, rows live in segments whose
+        indexes are built once. A server seals segments itself, so nothing is done there.
+        """
+        if self.lite:
+            for name in collections:
+                self.client.flush(name)
 
     def delete(self, collection: str, expression: str) -> None:
         self.client.delete(collection, filter=expression)

@@ -117,6 +117,7 @@ class MilvusWriter:
         self.store.upsert(names.chunks, chunk_rows)
         self.state["generation"] += 1
         self.store.put_state(self.version, _jsonable(self.state))
+        self.store.settle(names.docs, names.chunks)
         self._router = None
 
     @property
@@ -184,6 +185,7 @@ class MilvusWriter:
         state["corpus_fingerprint"] = ""  # known for a build only (set after this write)
         state["built_at"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
         self.store.put_state(self.version, _jsonable(state))
+        self.store.settle(*names.versioned())
         self._df, self._router = {}, None
 
     def _embed(self, chunks: list[Chunk], show_progress: bool) -> np.ndarray:

@@ -8,6 +8,7 @@ backend hands out, never through the tokenizer or the patterns themselves.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 from indexer.records import Completion, Intent, Query, Sentence, Turn
 from indexer.text.followup import FollowUpCompleter
@@ -17,11 +18,16 @@ from indexer.text.question_intent import carries, classify, states_total
 from indexer.text.sentences import split_sentences
 from indexer.text.tokenizer import ChineseTokenizer, stopwords
 
+TOKEN_MEMO_TEXTS = 20_000
+
 
 class TextAnalyzer:
     def __init__(self, tokenizer: ChineseTokenizer) -> None:
         self.tokenizer = tokenizer
         self._followups = FollowUpCompleter(tokenizer.tagged, stopwords())
+        # Answers tokenize the sentences of their top passages, the same few thousand sentences again
+        # and again: remembered per index (jieba was most of an answer's own CPU time).
+        self._memo = lru_cache(maxsize=TOKEN_MEMO_TEXTS)(lambda text: tuple(tokenizer(text)))
 
     def analyse(self, text: str) -> Query:
         """The query record: normal form, tokens and intent, computed once."""
@@ -32,7 +38,7 @@ class TextAnalyzer:
         return self._followups.complete(question, history)
 
     def tokens(self, text: str) -> list[str]:
-        return self.tokenizer(text)
+        return list(self._memo(text))
 
     @staticmethod
     def normalize(text: str) -> str:

@@ -58,3 +58,18 @@ def test_unanswered_are_grouped_by_similarity_newest_first(tmp_path):
     groups = group_unanswered(rows, lambda text: [w for w in words if w in text])
     assert [(g["question"], g["count"]) for g in groups] == [("环湖赛哪天开赛", 1), ("最低工资标准是多少", 2)]
     assert groups[1]["questions"] == ["最低工资标准是多少", "2018年最低工资标准是多少"]
+
+
+def test_several_workers_log_to_one_file_from_many_threads(tmp_path):
+    """Each worker process has its own log object on the shared file (WAL): every row of every thread lands."""
+    import sqlite3
+    from concurrent.futures import ThreadPoolExecutor
+
+    path = tmp_path / "log.sqlite"
+    workers = [QuestionLog(path, retention_days=30) for _ in range(2)]
+    with ThreadPoolExecutor(8) as pool:
+        ids = list(pool.map(lambda i: workers[i % 2].log_answer(_entry(f"问题{i}")), range(64)))
+    assert len(set(ids)) == 64 and all(workers[0].has_answer(a) and workers[1].has_answer(a) for a in ids)
+    assert workers[1].count_answers() == 64
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"

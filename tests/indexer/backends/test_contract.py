@@ -8,6 +8,8 @@ answers directly: they must not depend on where the index lives.
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -283,3 +285,17 @@ def test_sentence_vectors_are_ready_without_encoding(built, monkeypatch):
         assert sentences == index.analyzer.sentences(chunk.text) and sentences
         assert vectors.shape == (len(sentences), index.encoder.dim)
         assert abs(float(vectors[0] @ vectors[0]) - 1.0) < 0.01
+
+
+def test_a_milvus_lite_build_and_update_log_no_server_errors(tmp_path, test_settings, onnx_encoder, corpus, caplog):
+    """Lite lacks the RPC pymilvus polls a new index with; the store must not call it (each build logged
+    one server traceback per collection before). Updates flush what they wrote, which must not fail either."""
+    settings = _settings(test_settings, tmp_path, "milvus")
+    with caplog.at_level(logging.WARNING):
+        index = _build(settings, onnx_encoder, corpus)
+        notice = _notice(tmp_path)
+        index.add(notice.documents, notice.chunks)
+        assert index.remove([corpus[0][0].doc_id]) == [corpus[0][0].doc_id]
+    assert [r.getMessage()[:120] for r in caplog.records if r.levelno >= logging.ERROR] == []
+    hits = index.search("冬季取暖补贴每户每年多少", top_k=3, mode="bm25").hits
+    assert hits and hits[0].chunk.doc_number == "青政办〔2018〕99号"

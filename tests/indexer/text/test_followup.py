@@ -102,3 +102,15 @@ def test_a_third_turn_builds_on_the_second_as_it_was_answered(analyzer, answer, 
     result = analyzer.complete("谁牵头？", history)
     assert result.rule == "carry" and "供热管网" in result.completed
     assert ("补贴" in result.completed) == as_completed
+
+
+def test_these_two_stand_for_the_subjects_of_the_last_two_turns(analyzer):
+    history = [Turn("城市低保标准今年提高多少？"), Turn("农村低保标准呢？")]
+    result = analyzer.complete("这两个都是哪个部门牵头？", history)
+    assert result.rule == "anaphor" and result.completed == "城市低保标准和农村低保标准都是哪个部门牵头？"
+
+
+def test_these_two_say_a_shared_noun_phrase_once(analyzer):
+    history = [Turn("春苗营养计划要给多少所学校食堂配设备？"), Turn("朝阳计划呢？")]
+    result = analyzer.complete("这两个都是哪个部门牵头？", history)
+    assert result.completed.startswith("春苗营养计划和朝阳计划") and result.completed.count("食堂") == 1
