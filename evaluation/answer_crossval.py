@@ -73,7 +73,9 @@ def reverify(records: list[AskRecord], composer) -> list[AskRecord]:
 
 def collect(index, questions: list[GoldQuestion], folds: dict[str, int], settings, cache_dir: Path
             ) -> list[AskRecord]:
-    key = CACHE_VERSION + index.fingerprint() + "|".join(f"{q.id}:{q.question}" for q in questions)
+    ranker = index.retriever.ranker
+    model = ranker.model.weights if ranker.model is not None else ranker.fusion  # retrieval depends on it
+    key = CACHE_VERSION + index.fingerprint() + repr(model) + "|".join(f"{q.id}:{q.question}" for q in questions)
     digest = hashlib.sha256(key.encode())
     path = cache_dir / f"answers-{digest.hexdigest()[:16]}.pkl"
     if path.is_file():

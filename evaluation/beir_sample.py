@@ -25,7 +25,8 @@ from evaluation.gold import read_beir
 def cut(source: Path, out: Path, fold: str, documents: int) -> tuple[int, int]:
     """Write the cut set to ``out``; returns (documents, queries)."""
     with open(source / "folds.tsv", encoding="utf-8") as fh:
-        in_fold = {row[0] for row in csv.reader(fh, delimiter="\t") if len(row) > 1 and row[1] == fold}
+        in_fold = {row[0] for row in csv.reader(fh, delimiter="\t")
+                   if len(row) > 1 and row[0] != "query_id" and fold in ("all", row[1])}
     beir = read_beir(source)
     queries = {q: t for q, t in beir.queries.items() if q in in_fold}
     gold = {doc for q in queries for doc, score in beir.qrels[q].items() if score > 0 and doc in beir.corpus}
@@ -53,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m evaluation.beir_sample", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--beir", type=Path, required=True, metavar="DIR", help="the full BEIR set (with folds.tsv)")
-    parser.add_argument("--fold", default="0", help="the fold whose queries are kept")
+    parser.add_argument("--fold", default="0", help="the fold whose queries are kept (all: every query)")
     parser.add_argument("--documents", type=int, default=5000, help="corpus size of the cut (at least the gold)")
     parser.add_argument("--out", type=Path, required=True, metavar="DIR")
     args = parser.parse_args(argv)

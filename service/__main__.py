@@ -25,17 +25,18 @@ def main(argv: list[str] | None = None) -> int:
 
     import uvicorn
 
-    from service.app import create_app
-
     settings = settings.model_copy(update={"index_dir": args.index, "host": args.host, "port": args.port,
                                            "workers": args.workers})
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if settings.workers == 1:
+        from service.app import create_app
+
         uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level=settings.log_level.lower(),
                     access_log=False)
         return 0
-    # Each worker process builds the app from the environment; the model's weights and the index's
-    # sentence vectors are memory-mapped files, so the workers share one copy in the page cache.
+    # The supervisor imports none of the app. Each worker process builds the app from the environment;
+    # the model's weights and the index's sentence vectors are memory-mapped files, so the workers
+    # share one copy in the page cache.
     os.environ["INDEX_DIR"] = str(args.index)
     # A worker loads the model and the index during start-up without answering the supervisor's
     # health pings; the default 5 s would have it killed and restarted forever.

@@ -63,12 +63,12 @@ class ComposerWeights:
     # Abstain when no sentence of the top passages supports the question this well (share of its
     # idf mass, fact kind required); chosen by `python -m evaluation crossval --answers` on the
     # dev set's held-out folds with synthetic unanswerable questions.
-    min_support: float = 0.46
-    heading_credit: float = 1.0
+    min_support: float = 0.38
+    heading_credit: float = 0.5
     unseen_weight: float = 0.0
     # ... together with the retrieval confidence below which the answer abstains (the search's own
     # `confident` flag keeps the calibrated model's threshold); fitted in the same run.
-    min_confidence: float = 0.0735
+    min_confidence: float = 0.4522
 
 
 _BARE_HEADING = re.compile(

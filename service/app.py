@@ -19,7 +19,7 @@ from indexer.backends.factory import IndexSite
 from service.access import ANONYMOUS
 from service.answering import Answerer
 from service.api.routes import admin, ask, console, documents, health, search, source_view, widget
-from service.compute_pool import ComputePool
+from service.compute_pool import ComputePool, default_threads
 from service.index_holder import IndexHolder, IndexUnavailable
 from service.metrics import ServiceMetrics
 from service.question_log import QuestionLog
@@ -56,8 +56,20 @@ async def _follow_published(holder: IndexHolder, seconds: float) -> None:
             log.exception("checking for a newer index failed")
 
 
+def _serving(settings: Settings) -> Settings:
+    """``ENCODER_THREADS=0`` in the service: cores ÷ ``COMPUTE_THREADS`` threads per encoder call.
+
+    That many requests encode at once; giving each all the cores only had their threads wait for one
+    another (32 clients on 2 cores: 11–25% more asks/s and a lower p95 with one thread each).
+    """
+    if settings.encoder_threads:
+        return settings
+    compute = settings.compute_threads or default_threads()
+    return settings.model_copy(update={"encoder_threads": max(1, default_threads() // compute)})
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or get_settings()
+    settings = _serving(settings or get_settings())
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

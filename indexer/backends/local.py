@@ -56,6 +56,7 @@ class LocalIndex:
         self.version = ""  # the version folder's name once opened or published
         self.store_seq: int | None = None  # the last document-store event reflected here
         self._rows_by_id: dict[str, int] = {}
+        self._text_bytes: int | None = None
         self._retriever: Retriever | None = None
         self._views = AccessViews(self.documents, self.chunks, lambda: self.retriever)
 
@@ -249,8 +250,9 @@ class LocalIndex:
         matrices = self.bm25.nbytes
         vectors = self.dense.vectors.nbytes
         faiss_copy = vectors  # both faiss index kinds store the vectors again (HNSW adds its graph)
-        text = sum(len(c.text.encode("utf-8")) for c in self.chunks)
-        return int(matrices + vectors + faiss_copy + text + self.sentences.nbytes)
+        if self._text_bytes is None:  # counted once per set of chunks: stats() is read by every answer
+            self._text_bytes = sum(len(c.text.encode("utf-8")) for c in self.chunks)
+        return int(matrices + vectors + faiss_copy + self._text_bytes + self.sentences.nbytes)
 
     def _append(self, documents: list[Document], chunks: list[Chunk], show_progress: bool) -> None:
         known = {d.doc_id for d in documents}
@@ -291,6 +293,7 @@ class LocalIndex:
 
     def _reindex_rows(self) -> None:
         self._rows_by_id = {c.chunk_id: i for i, c in enumerate(self.chunks)}
+        self._text_bytes = None
         self._retriever = None
         self._reset_views()
 

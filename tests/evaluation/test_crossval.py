@@ -40,7 +40,7 @@ def test_abstention_on_held_out_folds_with_synthetic_unanswerables(gazette_index
     answerer = Answerer(test_settings)
     by_variant = answer_crossval.variants(records, lambda w: answerer.composer(gazette_index, w))
     m = answer_crossval.held_out(by_variant)
-    # measured: unanswerable (real + synthetic) flagged 0.899, answerable flagged 0.028, key string 0.935
+    # measured: unanswerable (real + synthetic) flagged 0.899, answerable flagged 0.047, key string 0.925
     assert m["unanswerable flagged (real+synthetic)"] >= 0.85, m
     assert m["answerable flagged"] <= 0.05, m
     assert m["key string (answerable)"] >= 0.92, m

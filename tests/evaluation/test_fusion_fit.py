@@ -1,0 +1,25 @@
+"""The learned ranker's fit: pairwise logistic over the used pool columns, the redundant ones left at 0."""
+
+import numpy as np
+
+from evaluation.candidates import QuestionPool
+from evaluation.fusion_fit import UNUSED, fit_ranker, rule_scores
+from indexer.retrieval.fusion_features import FEATURES
+
+
+def _pool(rng: np.random.Generator, i: int) -> QuestionPool:
+    x = rng.random((12, len(FEATURES))).astype(np.float32)
+    labels = np.zeros(12, dtype=bool)
+    labels[int(np.argmax(x[:, FEATURES.index("coverage")]))] = True  # relevance follows one column
+    return QuestionPool(f"q{i}", i % 5, np.arange(12), x, labels, 1, [f"d{j}" for j in range(12)])
+
+
+def test_the_fit_learns_the_informative_column_and_leaves_the_unused_at_zero():
+    rng = np.random.default_rng(0)
+    pools = [_pool(rng, i) for i in range(100)]
+    beta = fit_ranker([pools])
+    assert beta.shape == (len(FEATURES),)
+    assert all(beta[FEATURES.index(name)] == 0.0 for name in UNUSED)
+    assert int(np.argmax(beta)) == FEATURES.index("coverage")
+    top = [int(np.argmax(rule_scores(p, "learned", beta))) for p in pools]
+    assert np.mean([p.labels[t] for p, t in zip(pools, top, strict=True)]) >= 0.85
