@@ -27,7 +27,19 @@ _session = None  # the worker process's session
 
 def _start_worker(onnx_path: str, threads: int) -> None:
     global _session
+    _exit_with_parent()
     _session = onnx_session(Path(onnx_path), threads)
+
+
+def _exit_with_parent() -> None:
+    """A worker whose parent is killed (Ctrl-C twice, SIGKILL) ends too instead of idling on (Linux)."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # pragma: no cover - not Linux
+        pass
 
 
 def _ready() -> bool:
