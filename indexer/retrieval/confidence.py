@@ -30,10 +30,10 @@ import threading
 from collections.abc import Container, Mapping
 from dataclasses import asdict, dataclass
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 
 from indexer.records import Hit, Intent, Query
+from indexer.text.data_files import data_text
 from indexer.text.normal_form import to_index_form
 from indexer.text.question_intent import carries
 from indexer.text.regions import regions
@@ -152,11 +152,7 @@ class ConfidenceModel:
 
     @classmethod
     def load(cls, path: Path | None = None) -> ConfidenceModel:
-        if path is None:
-            text = resources.files("indexer.data").joinpath("confidence.json").read_text(encoding="utf-8")
-        else:
-            text = Path(path).read_text(encoding="utf-8")
-        data = json.loads(text)
+        data = json.loads(data_text("confidence.json", path))
         missing = set(FEATURES) - set(data["weights"])
         if missing:
             raise ValueError(f"confidence model lacks weights for {sorted(missing)}")

@@ -13,12 +13,12 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
 from indexer.retrieval.fusion_features import FEATURES
+from indexer.text.data_files import data_text
 
 
 @dataclass(frozen=True)
@@ -54,10 +54,6 @@ class LinearRanker:
 
     @classmethod
     def load(cls, path: Path | None = None) -> LinearRanker:
-        if path is None:
-            text = resources.files("indexer.data").joinpath("fusion.json").read_text(encoding="utf-8")
-        else:
-            text = Path(path).read_text(encoding="utf-8")
-        data = json.loads(text)
+        data = json.loads(data_text("fusion.json", path))
         return cls({k: float(v) for k, v in data["weights"].items()}, str(data.get("fitted_on", "")),
                    dict(data.get("notes", {})))

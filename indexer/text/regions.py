@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from functools import lru_cache
-from importlib import resources
+
+from indexer.text.data_files import data_text
 
 HOME_FORMS = ("咱们省", "咱省", "我省", "本省")
 HOME_SHARE = 0.6  # the home province must have this share of all province mentions
@@ -19,7 +20,7 @@ HOME_SHARE = 0.6  # the home province must have this share of all province menti
 @lru_cache(maxsize=1)
 def regions() -> tuple[tuple[str, ...], ...]:
     """Each region's names, full name first (``regions.txt``)."""
-    text = resources.files("indexer.data").joinpath("regions.txt").read_text(encoding="utf-8")
+    text = data_text("regions.txt")
     return tuple(tuple(line.split()) for line in text.splitlines() if line.strip() and not line.startswith("#"))
 
 

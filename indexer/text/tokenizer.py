@@ -15,10 +15,10 @@ import threading
 from collections import Counter
 from collections.abc import Iterable
 from functools import lru_cache
-from importlib import resources
 
 import jieba
 
+from indexer.text.data_files import data_text
 from indexer.text.normal_form import to_index_form
 from indexer.text.patterns import DEPARTMENT, DOC_NUMBER
 from indexer.text.regions import HOME_FORMS
@@ -38,14 +38,14 @@ _KEEP = re.compile(r"[\u4e00-\u9fff]|[a-z0-9]")
 
 @lru_cache(maxsize=1)
 def _shipped_terms() -> tuple[str, ...]:
-    text = resources.files("indexer.data").joinpath("gov_terms.txt").read_text(encoding="utf-8")
+    text = data_text("gov_terms.txt")
     return tuple(t.split()[0] for t in text.splitlines() if t.strip() and not t.startswith("#"))
 
 
 @lru_cache(maxsize=1)
 def abbreviations() -> dict[str, tuple[str, ...]]:
     """Short form → full forms (both normalized), from the shipped list."""
-    text = resources.files("indexer.data").joinpath("abbreviations.txt").read_text(encoding="utf-8")
+    text = data_text("abbreviations.txt")
     table: dict[str, tuple[str, ...]] = {}
     for line in text.splitlines():
         parts = line.split()
@@ -56,7 +56,7 @@ def abbreviations() -> dict[str, tuple[str, ...]]:
 
 @lru_cache(maxsize=1)
 def stopwords() -> frozenset[str]:
-    text = resources.files("indexer.data").joinpath("stopwords.txt").read_text(encoding="utf-8")
+    text = data_text("stopwords.txt")
     return frozenset(t.strip() for t in text.splitlines() if t.strip() and not t.startswith("#"))
 
 
