@@ -75,6 +75,14 @@ def _ranks(ranked: Sequence[int]) -> dict[int, int]:
     return {row: i for i, row in enumerate(ranked, start=1)}
 
 
+def _term_coverage(terms: list[str], weights: np.ndarray, total: float, texts: list[str]) -> np.ndarray:
+    """Per text, the idf-weighted share (of ``total``) of the query terms it contains."""
+    covered = np.zeros(len(texts), dtype=np.float32)
+    for term, weight in zip(terms, weights, strict=True):
+        covered += weight * np.fromiter((term in t for t in texts), dtype=np.float32, count=len(texts))
+    return covered / total
+
+
 def _bigrams(norm: str) -> list[list[str]]:
     """Character bigrams of each Han run of the question, in order."""
     return [[run[i : i + 2] for i in range(len(run) - 1)] for run in _HAN_RUN.findall(norm)]
@@ -117,18 +125,10 @@ def pool_features(
     rarest = math.log(n_docs + 0.5) - math.log(0.5) if n_docs else 1.0
     weights = np.array([float(idf[t]) if t in idf else rarest for t in terms], dtype=np.float32)
     total = float(weights.sum())
-    coverage = np.zeros(n, dtype=np.float32)
-    if total > 0:
-        bodies = [texts.body(r) for r in rows]
-        for term, weight in zip(terms, weights, strict=True):
-            coverage += weight * np.fromiter((term in b for b in bodies), dtype=np.float32, count=n)
-        coverage /= total
-    head_cov = np.zeros(n, dtype=np.float32)
-    if total > 0:
-        heads = [texts.head(r) for r in rows]
-        for term, weight in zip(terms, weights, strict=True):
-            head_cov += weight * np.fromiter((term in h for h in heads), dtype=np.float32, count=n)
-        head_cov /= total
+    coverage = _term_coverage(terms, weights, total, [texts.body(r) for r in rows]) if total > 0 \
+        else np.zeros(n, dtype=np.float32)
+    head_cov = _term_coverage(terms, weights, total, [texts.head(r) for r in rows]) if total > 0 \
+        else np.zeros(n, dtype=np.float32)
 
     runs = _bigrams(query.norm)
     n_bigrams = sum(len(run) for run in runs)
