@@ -16,23 +16,18 @@ what several workers mapping the same model file really cost.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from evaluation.metrics import percentile
+from evaluation.service_process import free_port, wait_ready
 
 READY_TIMEOUT_S = 180
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _tree(pid: int) -> list[int]:
@@ -69,28 +64,20 @@ class ServiceProcess:
     """``python -m service`` on a free loopback port, stopped on exit."""
 
     def __init__(self, index_dir: Path, workers: int = 1, env: dict[str, str] | None = None) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         cmd = [sys.executable, "-m", "service", "--index", str(index_dir), "--host", "127.0.0.1",
                "--port", str(self.port), "--workers", str(workers)]
+        # A file, not a pipe: a pipe nobody reads blocks the service once it is full.
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in __exit__, with the process
         self.process = subprocess.Popen(cmd, env={**os.environ, "LOG_LEVEL": "WARNING", **(env or {})},
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                                        stdout=subprocess.DEVNULL, stderr=self.log)
         self.started = time.perf_counter()
 
     def wait_ready(self, client) -> float:
-        import httpx
-
-        deadline = time.monotonic() + READY_TIMEOUT_S
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"the service exited: {self.process.stderr.read().decode()[-500:]}")
-            try:
-                if client.get(f"{self.url}/readyz", timeout=2).status_code == 200:
-                    return time.perf_counter() - self.started
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError(f"the service at {self.url} was not ready within {READY_TIMEOUT_S} s")
+        """Seconds from the start until ``/readyz`` answered 200."""
+        wait_ready(self.process, self.url, READY_TIMEOUT_S, self.log, client)
+        return time.perf_counter() - self.started
 
     def __enter__(self) -> ServiceProcess:
         return self
@@ -102,6 +89,7 @@ class ServiceProcess:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+        self.log.close()
 
 
 def _summary(latencies: list[float], errors: int, wall: float) -> dict[str, float]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -20,6 +19,9 @@ import time
 from pathlib import Path
 
 import httpx
+
+from evaluation.runner import RunError
+from evaluation.service_process import free_port, wait_ready
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTE = "关于第{n}批农村公路养护的通知\n\n一、养护资金\n\n第{n}批农村公路养护资金每公里每年补助{n}万元。\n"
@@ -44,23 +46,15 @@ def main(argv: list[str] | None = None) -> int:
         env = {**os.environ, "STORE_DIR": str(work / "store"), "INDEX_DIR": str(index),
                "INDEX_POLL_SECONDS": str(args.poll), "PYTHONPATH": str(ROOT), "LOG_LEVEL": "WARNING"}
         _cli(env, "build", str(ROOT / "corpus"), "--index", str(index))
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
+        port = free_port()
         service = subprocess.Popen([sys.executable, "-m", "service", "--port", str(port)], env=env,
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         base = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 180
-            while time.monotonic() < deadline:
-                try:
-                    if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                time.sleep(0.2)
-            else:
-                raise SystemExit("error: the service did not become ready within 180 s")
+            try:
+                wait_ready(service, base, 180)
+            except RunError as exc:
+                raise SystemExit(f"error: {exc}") from None
             noticed = []
             for n in range(1, args.rounds + 1):
                 note = work / f"note{n}.txt"

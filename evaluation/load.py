@@ -20,7 +20,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -37,6 +36,7 @@ import httpx
 
 from evaluation.metrics import percentile
 from evaluation.runner import RunError
+from evaluation.service_process import free_port, wait_ready
 
 ROUTES = {"ask": ("/v1/ask", "question"), "search": ("/v1/search", "query")}
 WINDOW_S = 10.0
@@ -65,19 +65,13 @@ class Samples:
 
 
 # ---- the service under test ------------------------------------------------------------
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @contextmanager
 def served(index_dir: Path, ready_timeout_s: float = 180.0) -> Iterator[str]:
     """``python -m service`` over ``index_dir`` on a free loopback port; yields its URL, stops it at the end.
 
     Its log goes to a temporary file (a pipe nobody reads would block the service once full).
     """
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryFile() as log:
         process = subprocess.Popen(
@@ -85,7 +79,7 @@ def served(index_dir: Path, ready_timeout_s: float = 180.0) -> Iterator[str]:
             env={**os.environ, "LOG_LEVEL": "WARNING"}, stdout=subprocess.DEVNULL, stderr=log,
         )
         try:
-            _wait_ready(process, url, log, ready_timeout_s)
+            wait_ready(process, url, ready_timeout_s, log)
             yield url
         finally:
             if process.poll() is None:
@@ -95,23 +89,6 @@ def served(index_dir: Path, ready_timeout_s: float = 180.0) -> Iterator[str]:
                 except subprocess.TimeoutExpired:
                     process.kill()
                     process.wait()
-
-
-def _wait_ready(process: subprocess.Popen, url: str, log, timeout_s: float) -> None:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        if process.poll() is not None:
-            log.seek(0)
-            tail = log.read().decode("utf-8", "replace")[-500:].strip()
-            raise RunError(f"the service exited with code {process.returncode}: {tail}")
-        try:
-            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline:
-            raise RunError(f"the service did not become ready within {timeout_s:.0f} s")
-        time.sleep(0.3)
 
 
 # ---- clients and prober ----------------------------------------------------------------
