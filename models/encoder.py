@@ -16,7 +16,7 @@ from typing import Protocol
 import numpy as np
 
 from models.converter import PASSAGE_PREFIX, QUERY_PREFIX
-from models.encoder_graph import lean_graph
+from models.encoder_graph import TOKEN_STATES, lean_graph
 from models.manifest import REBUILD_HINT, ModelFolderError, ModelManifest
 from models.onnx_export import INT8_NAME, ONNX_DIR
 from models.unigram import UnigramTokenizer
@@ -34,6 +34,16 @@ class Encoder(Protocol):
     def encode_queries(self, texts: list[str]) -> np.ndarray: ...
 
     def encode_passages(self, texts: list[str], show_progress: bool = False) -> np.ndarray: ...
+
+
+Spans = list[tuple[int, int]]  # character ranges [start, end) of one text
+
+
+class SpanEncoder(Encoder, Protocol):
+    """An encoder that also returns vectors of parts of each passage, from the passage's own run."""
+
+    def encode_passages_with_spans(self, texts: list[str], spans: list[Spans],
+                                   show_progress: bool = False) -> tuple[np.ndarray, list[np.ndarray]]: ...
 
 
 def _threads(requested: int) -> int:
@@ -73,14 +83,17 @@ def onnx_session(path: Path, threads: int = 0):
     # and spinning threads took the cores the others needed (32 clients: ~1.5x the asks/s without it).
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     lean = lean_graph(path)
-    if lean is None:
-        return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
     options.add_session_config_entry("session.model_external_initializers_file_folder_path", str(path.parent))
     return ort.InferenceSession(lean, options, providers=["CPUExecutionProvider"])
 
 
-def run_session(session, ids: list[list[int]]) -> np.ndarray:
-    """Run one batch of token-id lists through ``session``: padded to the longest, masked."""
+def run_session(session, ids: list[list[int]], token_spans: list[Spans] | None = None):
+    """Run one batch of token-id lists through ``session``: padded to the longest, masked.
+
+    Returns the unit vectors; with ``token_spans`` (token ranges per row) also, per row, the unit
+    vectors of those ranges: the mean of their token states, as the graph pools the whole passage.
+    An empty range gets its passage's vector.
+    """
     width = max(len(row) for row in ids)
     input_ids = np.zeros((len(ids), width), dtype=np.int64)
     mask = np.zeros((len(ids), width), dtype=np.int64)
@@ -88,7 +101,34 @@ def run_session(session, ids: list[list[int]]) -> np.ndarray:
         input_ids[r, : len(row)] = row
         mask[r, : len(row)] = 1
     feeds = {"input_ids": input_ids, "attention_mask": mask, "token_type_ids": np.zeros_like(input_ids)}
-    return session.run(None, feeds)[0]
+    vector_output = session.get_outputs()[0].name
+    if token_spans is None:
+        return session.run([vector_output], feeds)[0]
+    vectors, states = session.run([vector_output, TOKEN_STATES], feeds)
+    pooled = []
+    for r, ranges in enumerate(token_spans):
+        out = np.empty((len(ranges), vectors.shape[1]), dtype=np.float32)
+        for j, (lo, hi) in enumerate(ranges):
+            mean = states[r, lo:hi].mean(axis=0) if hi > lo else vectors[r]
+            out[j] = mean / max(float(np.linalg.norm(mean)), 1e-12)
+        pooled.append(out)
+    return vectors, pooled
+
+
+def token_ranges(offsets: list[tuple[int, int]], spans: Spans, shift: int) -> Spans:
+    """Each character span (shifted by ``shift``, e.g. a prefix) as the range of tokens overlapping it.
+
+    ``offsets`` are the tokens' character ranges; special tokens have empty ones and are never
+    part of a span. A span past a truncated text gets an empty range.
+    """
+    starts = np.fromiter((a for a, _ in offsets), dtype=np.int64, count=len(offsets))
+    ends = np.fromiter((b for _, b in offsets), dtype=np.int64, count=len(offsets))
+    real = np.flatnonzero(ends > starts)
+    out = []
+    for a, b in spans:
+        inside = real[(ends[real] > a + shift) & (starts[real] < b + shift)]
+        out.append((int(inside[0]), int(inside[-1]) + 1) if len(inside) else (0, 0))
+    return out
 
 
 class OnnxInt8Encoder:
@@ -120,13 +160,7 @@ class OnnxInt8Encoder:
 
     def _encode(self, texts: list[str], prefix: str, show_progress: bool = False) -> np.ndarray:
         out = np.empty((len(texts), self.dim), dtype=np.float32)
-        batches = self.plan(texts, prefix)
-        iterator = batches
-        if show_progress:
-            from tqdm import tqdm
-
-            iterator = tqdm(batches, desc="embedding", unit="batch")
-        for rows, ids in iterator:
+        for rows, ids in _progress(self.plan(texts, prefix), show_progress, "embedding"):
             out[rows] = self.run_batch(ids)
         return out
 
@@ -135,9 +169,20 @@ class OnnxInt8Encoder:
         (positions in ``texts``, their token ids). A text's vector depends a little on its batch
         (activations are quantized per batch), so every way of running them keeps this grouping."""
         encodings = self._tokenize([prefix + t for t in texts]) if texts else []
+        return [(batch, [encodings[i] for i in batch]) for batch in self._group(encodings)]
+
+    def plan_spans(self, texts: list[str], spans: list[Spans]) -> list[tuple[list[int], list[list[int]], list[Spans]]]:
+        """Passages planned as ``plan`` does, each batch also carrying its texts' character spans as token ranges."""
+        if not texts:
+            return []
+        encodings = self._bulk().encode_batch([PASSAGE_PREFIX + t for t in texts])
+        ids = [e.ids for e in encodings]
+        ranges = [token_ranges(e.offsets, s, len(PASSAGE_PREFIX)) for e, s in zip(encodings, spans, strict=True)]
+        return [(batch, [ids[i] for i in batch], [ranges[i] for i in batch]) for batch in self._group(ids)]
+
+    def _group(self, encodings: list[list[int]]) -> list[list[int]]:
         lengths = [len(e) for e in encodings]
-        batches = _batches_by_length(lengths, self.batch_size, token_budget=self.batch_size * 128)
-        return [(batch, [encodings[i] for i in batch]) for batch in batches]
+        return _batches_by_length(lengths, self.batch_size, token_budget=self.batch_size * 128)
 
     def run_batch(self, ids: list[list[int]]) -> np.ndarray:
         """Unit vectors of one batch of token-id lists (padded to the longest)."""
@@ -147,19 +192,46 @@ class OnnxInt8Encoder:
         """Token ids; both tokenizers give the same ids (tests/models/test_unigram.py)."""
         if len(texts) <= BULK_TEXTS:
             return self.tokenizer.encode_batch(texts)
+        return [e.ids for e in self._bulk().encode_batch(texts)]
+
+    def _bulk(self):
+        """The reference tokenizer (loaded on first use): fast on many texts, and it gives character offsets."""
         with self._bulk_lock:
             if self._bulk_tokenizer is None:
                 from tokenizers import Tokenizer
 
                 self._bulk_tokenizer = Tokenizer.from_file(str(self._tokenizer_path))
                 self._bulk_tokenizer.no_padding()
-        return [e.ids for e in self._bulk_tokenizer.encode_batch(texts)]
+        return self._bulk_tokenizer
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         return self._encode(texts, QUERY_PREFIX)
 
     def encode_passages(self, texts: list[str], show_progress: bool = False) -> np.ndarray:
         return self._encode(texts, PASSAGE_PREFIX, show_progress)
+
+    def encode_passages_with_spans(self, texts: list[str], spans: list[Spans],
+                                   show_progress: bool = False) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Passage vectors, and for each passage the vectors of its character ``spans`` (e.g. its sentences)
+        pooled from the same run: a sentence's vector in its passage's context, at no extra encoding."""
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        parts: list[np.ndarray] = [np.zeros((0, self.dim), np.float32)] * len(texts)
+        batches = self.plan_spans(texts, spans)
+        for rows, ids, ranges in _progress(batches, show_progress, "embedding"):
+            vectors, pooled = run_session(self.session, ids, ranges)
+            out[rows] = vectors
+            for row, vecs in zip(rows, pooled, strict=True):
+                parts[row] = vecs
+        return out, parts
+
+
+def _progress(items, show: bool, desc: str, total: int | None = None):
+    """``items`` (batches, or results as they come) with a progress bar when ``show``."""
+    if not show:
+        return items
+    from tqdm import tqdm
+
+    return tqdm(items, total=total, desc=desc, unit="batch")
 
 
 class TorchEncoder:

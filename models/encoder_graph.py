@@ -12,7 +12,11 @@ tensors, so they cost ~15% of a passage's encoding time:
 
 The rewrite happens in memory when a session is opened (the files, their checksums and the
 encoder's name are untouched) and the vectors are bit-identical (tests/models/test_encoder_graph.py).
-A graph without these patterns is returned as it is.
+
+The rewritten graph also returns the last layer's token states (``TOKEN_STATES``), which the
+pooling at its end averages into the passage vector: averaging them over a sentence's tokens
+instead gives that sentence's vector in the context of its passage, so an index gets its answer
+sentences' vectors from the passage's own run (``models.encoder.run_session``).
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ import logging
 from pathlib import Path
 
 log = logging.getLogger(__name__)
+
+TOKEN_STATES = "token_states"
 
 
 def _constant_values(graph) -> dict[str, bytes]:
@@ -34,8 +40,8 @@ def _constant_values(graph) -> dict[str, bytes]:
     return values
 
 
-def lean_graph(path: Path) -> bytes | None:
-    """The graph at ``path`` without the no-op attention work, serialized; ``None`` if there is none to drop.
+def lean_graph(path: Path) -> bytes:
+    """The graph at ``path`` without the no-op attention work and with ``TOKEN_STATES`` as a second output, serialized.
 
     External weights stay where they are: open the result with the session option
     ``session.model_external_initializers_file_folder_path`` set to ``path``'s folder.
@@ -63,8 +69,7 @@ def lean_graph(path: Path) -> bytes | None:
                 dropped.add(id(node))
             else:
                 shared_masks[key] = node.output[0]
-    if not dropped:
-        return None
+    _expose_token_states(graph)
     kept = [n for n in graph.node if id(n) not in dropped]
     for node in kept:
         for i, name in enumerate(node.input):
@@ -75,3 +80,23 @@ def lean_graph(path: Path) -> bytes | None:
     graph.node.extend(kept)
     log.debug("%s: %d no-op attention nodes left out", path, len(dropped))
     return model.SerializeToString()
+
+
+def _expose_token_states(graph) -> None:
+    """Name the last LayerNormalization's output (the token states the pooling averages) as a graph output."""
+    from onnx import TensorProto, helper
+
+    norms = [n for n in graph.node if n.op_type == "LayerNormalization"]
+    if not norms:
+        raise ValueError("the encoder graph has no LayerNormalization: not a BERT-style encoder")
+    last = norms[-1].output[0]
+    for node in graph.node:
+        for i, name in enumerate(node.input):
+            if name == last:
+                node.input[i] = TOKEN_STATES
+    for out in graph.output:
+        if out.name == last:
+            out.name = TOKEN_STATES
+    norms[-1].output[0] = TOKEN_STATES
+    if all(out.name != TOKEN_STATES for out in graph.output):
+        graph.output.append(helper.make_tensor_value_info(TOKEN_STATES, TensorProto.FLOAT, None))

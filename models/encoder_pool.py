@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from models.converter import PASSAGE_PREFIX
-from models.encoder import OnnxInt8Encoder, _threads, onnx_session, run_session
+from models.encoder import OnnxInt8Encoder, Spans, _progress, _threads, onnx_session, run_session
 from models.onnx_export import INT8_NAME, ONNX_DIR
 
 _session = None  # the worker process's session
@@ -50,6 +50,10 @@ def _run(ids: list[list[int]]) -> np.ndarray:
     return run_session(_session, ids)
 
 
+def _run_spans(job: tuple[list[list[int]], list[Spans]]) -> tuple[np.ndarray, list[np.ndarray]]:
+    return run_session(_session, *job)  # the token states stay in the worker; only pooled vectors come back
+
+
 class EncoderPool:
     """The ``Encoder`` interface: passages by ``workers`` processes, queries by the in-process encoder."""
 
@@ -65,6 +69,7 @@ class EncoderPool:
             self.close()
             raise
         self.name, self.dim, self.workers = self.encoder.name, self.encoder.dim, workers
+        self._desc = f"embedding ({workers} workers)"
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         return self.encoder.encode_queries(texts)
@@ -73,13 +78,24 @@ class EncoderPool:
         out = np.empty((len(texts), self.dim), dtype=np.float32)
         batches = self.encoder.plan(texts, PASSAGE_PREFIX)
         results = self._pool.map(_run, [ids for _, ids in batches])
-        if show_progress:
-            from tqdm import tqdm
-
-            results = tqdm(results, total=len(batches), desc=f"embedding ({self.workers} workers)", unit="batch")
+        results = _progress(results, show_progress, self._desc, len(batches))
         for (rows, _), vectors in zip(batches, results, strict=True):
             out[rows] = vectors
         return out
+
+    def encode_passages_with_spans(self, texts: list[str], spans: list[Spans],
+                                   show_progress: bool = False) -> tuple[np.ndarray, list[np.ndarray]]:
+        """As ``OnnxInt8Encoder.encode_passages_with_spans``, the batches run by the workers."""
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        parts: list[np.ndarray] = [np.zeros((0, self.dim), np.float32)] * len(texts)
+        batches = self.encoder.plan_spans(texts, spans)
+        results = self._pool.map(_run_spans, [(ids, ranges) for _, ids, ranges in batches])
+        results = _progress(results, show_progress, self._desc, len(batches))
+        for (rows, _, _), (vectors, pooled) in zip(batches, results, strict=True):
+            out[rows] = vectors
+            for row, vecs in zip(rows, pooled, strict=True):
+                parts[row] = vecs
+        return out, parts
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)

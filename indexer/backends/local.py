@@ -24,7 +24,8 @@ from indexer.retrieval.bm25_index import BM25Index, BM25Params
 from indexer.retrieval.dense_index import DenseIndex
 from indexer.retrieval.embedding_cache import EmbeddingCache
 from indexer.retrieval.metadata_router import MetadataRouter
-from indexer.retrieval.passage_text import bm25_text, dense_text
+from indexer.retrieval.passage_text import bm25_text
+from indexer.retrieval.passage_vectors import embed_chunks
 from indexer.retrieval.ranking import HybridRanker
 from indexer.retrieval.retriever import Retriever
 from indexer.retrieval.sentence_store import SentenceStore
@@ -260,20 +261,15 @@ class LocalIndex:
         if stray:
             raise ValueError(f"chunks refer to documents not given: {sorted(stray)[:5]}")
         per_chunk = [self.analyzer.sentences(c.text) for c in chunks]
-        # Passages and their sentences in one call, so the encoder's length buckets span both.
-        texts = [dense_text(c) for c in chunks] + [s.text for sentences in per_chunk for s in sentences]
         # BM25's tokenization (jieba, pure Python) runs beside the encoder, which releases the GIL.
         with ThreadPoolExecutor(max_workers=1) as pool:
             tokens = pool.submit(lambda: [self.tokenizer(bm25_text(c)) for c in chunks])
-            vectors = self.cache.embed(
-                self.encoder.name,
-                texts,
-                lambda todo: self.encoder.encode_passages(todo, show_progress=show_progress),
-                self.encoder.dim,
-            )
+            vectors, sentence_vectors = embed_chunks(self.cache, self.encoder, chunks, per_chunk, show_progress,
+                                                     self.settings.sentence_vectors == "in-passage")
             self.bm25.add(tokens.result())
-        self.dense.add(vectors[: len(chunks)])
-        self.sentences = self.sentences.extend(SentenceStore.from_sentences(per_chunk, vectors[len(chunks) :]))
+        self.dense.add(vectors)
+        flat = np.concatenate(sentence_vectors) if sentence_vectors else np.zeros((0, self.encoder.dim), np.float32)
+        self.sentences = self.sentences.extend(SentenceStore.from_sentences(per_chunk, flat))
         self.documents.update({d.doc_id: d for d in documents})
         self.chunks.extend(chunks)
         self._reindex_rows()

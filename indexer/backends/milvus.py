@@ -28,6 +28,7 @@ from indexer.records import Chunk, Document, Query, SearchFilters, SearchResult,
 from indexer.retrieval import sparse_bm25
 from indexer.retrieval.embedding_cache import EmbeddingCache
 from indexer.retrieval.metadata_router import MetadataRouter
+from indexer.retrieval.passage_vectors import embed_chunks
 from indexer.retrieval.ranking import SEARCH_MODES, Candidates, HybridRanker, TermStats
 from indexer.text.analyzer import TextAnalyzer
 from indexer.text.tokenizer import ChineseTokenizer
@@ -233,14 +234,12 @@ class MilvusIndex(MilvusWriter):
 
     def sentence_vectors(self, chunk_ids: list[str]) -> list[tuple[list[Sentence], np.ndarray]]:
         """From the embedding cache, which the writer filled when it embedded the chunks."""
-        out = []
-        for chunk_id in chunk_ids:
-            chunk = self.chunk(chunk_id)
-            sentences = self.analyzer.sentences(chunk.text) if chunk is not None else []
-            vectors = self.cache.embed(self.encoder.name, [s.text for s in sentences],
-                                       self.encoder.encode_passages, self.encoder.dim)
-            out.append((sentences, vectors))
-        return out
+        chunks = [c for c in map(self.chunk, chunk_ids) if c is not None]
+        per_chunk = [self.analyzer.sentences(c.text) for c in chunks]
+        _, vectors = embed_chunks(self.cache, self.encoder, chunks, per_chunk,
+                                  in_passage=self.settings.sentence_vectors == "in-passage")
+        found = {c.chunk_id: pair for c, pair in zip(chunks, zip(per_chunk, vectors, strict=True), strict=True)}
+        return [found.get(i, ([], np.zeros((0, self.encoder.dim), np.float32))) for i in chunk_ids]
 
     def term_weights(self, terms: list[str]) -> dict[str, float]:
         return self._idf(terms)

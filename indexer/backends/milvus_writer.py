@@ -23,7 +23,8 @@ from indexer.backends.milvus_filters import in_list
 from indexer.records import Chunk, Document
 from indexer.retrieval import sparse_bm25
 from indexer.retrieval.metadata_router import header_and_signature
-from indexer.retrieval.passage_text import bm25_text, dense_text
+from indexer.retrieval.passage_text import bm25_text
+from indexer.retrieval.passage_vectors import embed_chunks
 from indexer.text.analyzer import TextAnalyzer
 from indexer.text.normal_form import to_index_form
 from indexer.text.tokenizer import ChineseTokenizer, dictionary_terms, extract_user_terms, stopwords
@@ -189,14 +190,12 @@ class MilvusWriter:
         self._df, self._router = {}, None
 
     def _embed(self, chunks: list[Chunk], show_progress: bool) -> np.ndarray:
-        # The chunks' sentences go into the embedding cache too, where ``sentence_vectors`` finds them
+        # The chunks' sentence vectors go into the embedding cache, where ``sentence_vectors`` finds them
         # when an answer is composed (no encoding at request time).
-        sentences = [s.text for c in chunks for s in self.analyzer.sentences(c.text)]
-        vectors = self.cache.embed(
-            self.encoder.name, [dense_text(c) for c in chunks] + sentences,
-            lambda texts: self.encoder.encode_passages(texts, show_progress=show_progress), self.encoder.dim,
-        )
-        return vectors[: len(chunks)]
+        per_chunk = [self.analyzer.sentences(c.text) for c in chunks]
+        vectors, _ = embed_chunks(self.cache, self.encoder, chunks, per_chunk, show_progress,
+                                    self.settings.sentence_vectors == "in-passage")
+        return vectors
 
 
 def _check_refs(documents: list[Document], chunks: list[Chunk]) -> None:

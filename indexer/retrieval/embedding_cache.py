@@ -43,18 +43,8 @@ class EmbeddingCache:
     ) -> np.ndarray:
         """Vectors for ``texts``, computing only those not cached yet."""
         keys = [text_key(t) for t in texts]
-        out = np.zeros((len(texts), dim), dtype=np.float32)
-        found: dict[str, np.ndarray] = {}
-        if self._db is not None and keys:
-            unique = list(dict.fromkeys(keys))
-            for start in range(0, len(unique), 500):
-                batch = unique[start : start + 500]
-                marks = ",".join("?" * len(batch))
-                rows = self._db.execute(
-                    f"SELECT key, vec FROM vectors WHERE encoder = ? AND key IN ({marks})", [encoder_name, *batch]
-                )
-                found.update((k, np.frombuffer(v, dtype=np.float32)) for k, v in rows)
-        missing = [i for i, k in enumerate(keys) if k not in found or found[k].shape[0] != dim]
+        found = self.lookup(encoder_name, texts, dim)
+        missing = [i for i, k in enumerate(keys) if k not in found]
         self.hits += len(texts) - len(missing)
         self.misses += len(missing)
         if missing:
@@ -62,19 +52,40 @@ class EmbeddingCache:
             todo = sorted(first_of_key.values())
             # computed and stored a slice at a time, so an interrupted big build keeps its progress
             for start in range(0, len(todo), SAVE_EVERY):
-                part = todo[start : start + SAVE_EVERY]
-                computed = compute([texts[i] for i in part])
-                for i, vec in zip(part, computed, strict=True):
-                    found[keys[i]] = vec.astype(np.float32)
-                if self._db is not None:
-                    with self._db:
-                        self._db.executemany(
-                            "INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)",
-                            [(encoder_name, keys[i], found[keys[i]].tobytes()) for i in part],
-                        )
+                part = [texts[i] for i in todo[start : start + SAVE_EVERY]]
+                computed = compute(part)
+                self.store(encoder_name, part, computed)
+                found.update(zip(map(text_key, part), computed.astype(np.float32), strict=True))
+        out = np.zeros((len(texts), dim), dtype=np.float32)
         for i, k in enumerate(keys):
             out[i] = found[k]
         return out
+
+    def lookup(self, encoder_name: str, texts: Sequence[str], dim: int) -> dict[str, np.ndarray]:
+        """The cached vectors of ``texts`` (those of length ``dim``), by ``text_key``."""
+        found: dict[str, np.ndarray] = {}
+        if self._db is None or not texts:
+            return found
+        unique = list(dict.fromkeys(text_key(t) for t in texts))
+        for start in range(0, len(unique), 500):
+            batch = unique[start : start + 500]
+            marks = ",".join("?" * len(batch))
+            rows = self._db.execute(
+                f"SELECT key, vec FROM vectors WHERE encoder = ? AND key IN ({marks})", [encoder_name, *batch]
+            )
+            found.update((k, np.frombuffer(v, dtype=np.float32)) for k, v in rows)
+        return {k: v for k, v in found.items() if v.shape[0] == dim}
+
+    def store(self, encoder_name: str, texts: Sequence[str], vectors: np.ndarray) -> None:
+        """Keep ``vectors`` (one row per text) for later builds."""
+        if self._db is None or not len(texts):
+            return
+        with self._db:
+            self._db.executemany(
+                "INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)",
+                [(encoder_name, text_key(t), np.asarray(v, dtype=np.float32).tobytes())
+                 for t, v in zip(texts, vectors, strict=True)],
+            )
 
     def close(self) -> None:
         if self._db is not None:

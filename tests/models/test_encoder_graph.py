@@ -33,3 +33,26 @@ def test_the_lean_session_gives_the_exported_graphs_vectors(onnx_encoder):
     ids = [ids for _, batch in onnx_encoder.plan(TEXTS, PASSAGE_PREFIX) for ids in batch]  # padded: one batch
     assert len({len(i) for i in ids}) > 1
     np.testing.assert_array_equal(onnx_encoder.run_batch(ids), run_session(plain, ids))
+
+
+def test_token_ranges_cover_the_tokens_overlapping_each_span():
+    from models.encoder import token_ranges
+
+    offsets = [(0, 0), (0, 3), (3, 5), (5, 6), (6, 9), (0, 0)]  # <s>, four tokens, </s>
+    assert token_ranges(offsets, [(0, 2), (2, 4), (7, 8), (1, 5)], shift=1) == [(1, 2), (2, 3), (4, 5), (1, 4)]
+    assert token_ranges(offsets, [(20, 30)], shift=0) == [(0, 0)]  # past a truncated text
+
+
+def test_pooled_spans_average_the_exposed_token_states(onnx_encoder):
+    from models.encoder import run_session
+
+    texts = TEXTS[:2]
+    spans = [[(0, len(t))] for t in texts]
+    [(rows, ids, ranges)] = onnx_encoder.plan_spans(texts, spans)
+    vectors, pooled = run_session(onnx_encoder.session, ids, ranges)
+    np.testing.assert_array_equal(vectors, onnx_encoder.run_batch(ids))
+    for r, row in enumerate(rows):
+        (lo, hi), = ranges[r]
+        assert 0 < lo < hi < len(ids[r])  # the text's tokens: not <s>, the prefix or </s>
+        assert pooled[r].shape == (1, onnx_encoder.dim) and abs(float(np.linalg.norm(pooled[r][0])) - 1) < 1e-5
+        assert float(pooled[r][0] @ vectors[r]) > 0.95  # nearly all of the passage's tokens

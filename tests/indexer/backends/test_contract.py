@@ -279,6 +279,13 @@ def test_sentence_vectors_are_ready_without_encoding(built, monkeypatch):
         return original(self, texts, *args, **kwargs)
 
     monkeypatch.setattr(type(index.encoder), "encode_passages", encode)
+    spans_original = type(index.encoder).encode_passages_with_spans
+
+    def encode_with_spans(self, texts, *args, **kwargs):
+        encoded.extend(texts)
+        return spans_original(self, texts, *args, **kwargs)
+
+    monkeypatch.setattr(type(index.encoder), "encode_passages_with_spans", encode_with_spans)
     per_chunk = index.sentence_vectors([c.chunk_id for c in chunks])
     assert encoded == []  # stored (local) or cached (Milvus) when the chunks were embedded
     for chunk, (sentences, vectors) in zip(chunks, per_chunk, strict=True):
