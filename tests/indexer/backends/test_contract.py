@@ -8,6 +8,8 @@ answers directly: they must not depend on where the index lives.
 
 from __future__ import annotations
 
+import dataclasses
+
 import logging
 
 import pytest
@@ -188,8 +190,9 @@ def test_add_replace_remove_and_reopen(private, tmp_path, onnx_encoder):
 def test_access_and_lifecycle_apply_before_ranking(private):
     """Outsiders never get a restricted document's chunks, in any mode; hide/demote/as_of follow status_on."""
     _, index = private
+    # changed copies: the documents are the session's shared fixture records (the local backend keeps them)
     restricted = next(d for d in index.list_documents() if d.doc_number == "青政办〔2017〕13号")
-    restricted.visibility = ["hr"]
+    restricted = dataclasses.replace(restricted, visibility=["hr"])
     index.update_documents([restricted])
     assert index.document(restricted.doc_id).visibility == ["hr"]
     outsider, member = SearchFilters(groups=frozenset({"finance"})), SearchFilters(groups=frozenset({"hr", "x"}))
@@ -203,7 +206,7 @@ def test_access_and_lifecycle_apply_before_ranking(private):
         index.update_documents([_notice_doc()])
 
     repealed = next(d for d in index.list_documents() if d.doc_number == "青政办〔2017〕10号")
-    repealed.status, repealed.effective_to = "已废止", "2019-11-30"
+    repealed = dataclasses.replace(repealed, status="已废止", effective_to="2019-11-30")
     index.update_documents([repealed])
     question = "优化财政支出结构"
     assert index.search(question, 5, "bm25").hits[0].chunk.doc_id == repealed.doc_id
