@@ -70,6 +70,13 @@ class LocalIndex:
                 f"{encoder.name}; its vectors would not match. Rebuild the index "
                 f"(`python -m indexer build ... --index {index_dir}`) or set ENCODER to the one it was built with."
             )
+        built_with = manifest.settings.get("dense_text", "title_path_text")  # indexes from before the setting
+        if built_with != settings.dense_text:
+            raise IndexLoadError(
+                f"{index_dir} embeds the chunks' {built_with} (DENSE_TEXT), but the configured DENSE_TEXT is "
+                f"{settings.dense_text}; its vectors would not match. Rebuild the index "
+                f"(`python -m indexer build ... --index {index_dir}`) or set DENSE_TEXT={built_with}."
+            )
         index = cls(index_dir, settings, encoder, reranker)
         try:
             index.documents = {
@@ -261,7 +268,8 @@ class LocalIndex:
             raise ValueError(f"chunks refer to documents not given: {sorted(stray)[:5]}")
         per_chunk = [self.analyzer.sentences(c.text) for c in chunks]
         # Passages and their sentences in one call, so the encoder's length buckets span both.
-        texts = [dense_text(c) for c in chunks] + [s.text for sentences in per_chunk for s in sentences]
+        recipe = self.settings.dense_text
+        texts = [dense_text(c, recipe) for c in chunks] + [s.text for sentences in per_chunk for s in sentences]
         # BM25's tokenization (jieba, pure Python) runs beside the encoder, which releases the GIL.
         with ThreadPoolExecutor(max_workers=1) as pool:
             tokens = pool.submit(lambda: [self.tokenizer(bm25_text(c)) for c in chunks])
@@ -331,7 +339,8 @@ class LocalIndex:
                 build_seconds=round(seconds, 3),
                 dense_kind=self.dense.kind,
                 settings={"chunk_max_chars": s.chunk_max_chars, "chunk_min_chars": s.chunk_min_chars,
-                          "bm25": asdict(self.bm25.params), "hnsw_threshold": s.hnsw_threshold},
+                          "bm25": asdict(self.bm25.params), "hnsw_threshold": s.hnsw_threshold,
+                          "dense_text": s.dense_text},
                 store_seq=store_seq,
             )
             index_store.finalize_manifest(version, manifest)

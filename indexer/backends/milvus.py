@@ -66,6 +66,11 @@ class MilvusIndex(MilvusWriter):
             raise BackendUnavailable(
                 f"the Milvus index {settings.milvus_collection!r} was built with encoder {index.state['encoder']}, "
                 f"but the configured encoder is {encoder.name}; rebuild it or set ENCODER to the one it was built with")
+        built_with = index.state.get("dense_text", "title_path_text")  # versions from before the setting
+        if built_with != settings.dense_text:
+            raise BackendUnavailable(
+                f"the Milvus index {settings.milvus_collection!r} embeds the chunks' {built_with} (DENSE_TEXT), but "
+                f"the configured DENSE_TEXT is {settings.dense_text}; rebuild it or set DENSE_TEXT={built_with}")
         return index
 
     # ---- loading and refreshing ---------------------------------------------------

@@ -52,6 +52,7 @@ class MilvusWriter:
         self.analyzer = TextAnalyzer(tokenizer)
         self.state = rows_.empty_state(self.encoder.name, self.encoder.dim, lexical, max(avgdl, 1.0))
         self.state["store_seq"] = store_seq  # the document-store event this version reflects
+        self.state["dense_text"] = self.settings.dense_text  # what the chunk vectors embed (checked on open)
         self._df, self._router = {}, None
         try:
             self._write(documents, chunks, tokens, vectors, replaced=[], new_user_terms=user_terms)
@@ -193,7 +194,7 @@ class MilvusWriter:
         # when an answer is composed (no encoding at request time).
         sentences = [s.text for c in chunks for s in self.analyzer.sentences(c.text)]
         vectors = self.cache.embed(
-            self.encoder.name, [dense_text(c) for c in chunks] + sentences,
+            self.encoder.name, [dense_text(c, self.settings.dense_text) for c in chunks] + sentences,
             lambda texts: self.encoder.encode_passages(texts, show_progress=show_progress), self.encoder.dim,
         )
         return vectors[: len(chunks)]
