@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     answer_type_boost: float = 0.1
     followup_doc_boost: float = 0.1  # prior for the previous answer's document when a follow-up is completed
     hnsw_threshold: int = 200_000
+    # what the dense encoder embeds of a chunk (indexer.retrieval.passage_text.DENSE_TEXTS); an index opens
+    # only with the choice it was built with
+    dense_text: Literal["title_path_text", "path_text", "heading_text", "text"] = "title_path_text"
     reranker_dir: Path | None = None
     confidence_model: Path | None = None  # default: the calibrated indexer/data/confidence.json
     confidence_threshold: float | None = None  # default: the threshold stored with the model

@@ -219,17 +219,17 @@ def passage_windows(text: str, length: int, count: int) -> list[str]:
     return [flat[i * step : i * step + length] for i in range(count)]
 
 
-def fidelity_passages(text_path: Path, count: int = FIDELITY_PASSAGES) -> list[str]:
-    """``count`` real chunks of the text (as the dense index sees them), evenly spaced."""
+def fidelity_passages(text_path: Path, recipe: str, count: int = FIDELITY_PASSAGES) -> list[str]:
+    """``count`` real chunks of the text (as the dense index sees them with ``DENSE_TEXT=recipe``), evenly spaced."""
     from indexer.ingest.pipeline import ingest
     from indexer.retrieval.passage_text import dense_text
 
     chunks = ingest([text_path]).chunks
     if len(chunks) < count:
-        return [dense_text(c) for c in chunks] + passage_windows(text_path.read_text(encoding="utf-8"), 300,
+        return [dense_text(c, recipe) for c in chunks] + passage_windows(text_path.read_text(encoding="utf-8"), 300,
                                                                   count - len(chunks))
     step = len(chunks) / count
-    return [dense_text(chunks[int(i * step)]) for i in range(count)]
+    return [dense_text(chunks[int(i * step)], recipe) for i in range(count)]
 
 
 def _encoder_worker(kind: str, model_dir: str, threads: int, batch_size: int, passages: dict[int, list[str]],
@@ -270,7 +270,7 @@ def bench_encoders(config: BenchConfig, settings: Settings, queries: list[str]) 
 
     text = config.text.read_text(encoding="utf-8")
     passages = {length: passage_windows(text, length, n) for length, n in PASSAGE_LENGTHS.items()}
-    fidelity = fidelity_passages(config.text)
+    fidelity = fidelity_passages(config.text, settings.dense_text)
     qs = queries[:ENCODER_QUERIES]
     results = {}
     for kind in ("onnx-int8", "torch"):

@@ -71,6 +71,13 @@ class LocalIndex:
                 f"{encoder.name}; its vectors would not match. Rebuild the index "
                 f"(`python -m indexer build ... --index {index_dir}`) or set ENCODER to the one it was built with."
             )
+        built_with = manifest.settings.get("dense_text", "title_path_text")  # indexes from before the setting
+        if built_with != settings.dense_text:
+            raise IndexLoadError(
+                f"{index_dir} embeds the chunks' {built_with} (DENSE_TEXT), but the configured DENSE_TEXT is "
+                f"{settings.dense_text}; its vectors would not match. Rebuild the index "
+                f"(`python -m indexer build ... --index {index_dir}`) or set DENSE_TEXT={built_with}."
+            )
         index = cls(index_dir, settings, encoder, reranker)
         try:
             index.documents = {
@@ -264,8 +271,8 @@ class LocalIndex:
         # BM25's tokenization (jieba, pure Python) runs beside the encoder, which releases the GIL.
         with ThreadPoolExecutor(max_workers=1) as pool:
             tokens = pool.submit(lambda: [self.tokenizer(bm25_text(c)) for c in chunks])
-            vectors, sentence_vectors = embed_chunks(self.cache, self.encoder, chunks, per_chunk, show_progress,
-                                                     self.settings.sentence_vectors == "in-passage")
+            vectors, sentence_vectors = embed_chunks(self.cache, self.encoder, chunks, per_chunk, self.settings,
+                                                     show_progress)
             self.bm25.add(tokens.result())
         self.dense.add(vectors)
         flat = np.concatenate(sentence_vectors) if sentence_vectors else np.zeros((0, self.encoder.dim), np.float32)
@@ -327,7 +334,8 @@ class LocalIndex:
                 build_seconds=round(seconds, 3),
                 dense_kind=self.dense.kind,
                 settings={"chunk_max_chars": s.chunk_max_chars, "chunk_min_chars": s.chunk_min_chars,
-                          "bm25": asdict(self.bm25.params), "hnsw_threshold": s.hnsw_threshold},
+                          "bm25": asdict(self.bm25.params), "hnsw_threshold": s.hnsw_threshold,
+                          "dense_text": s.dense_text},
                 store_seq=store_seq,
             )
             index_store.finalize_manifest(version, manifest)

@@ -67,6 +67,11 @@ class MilvusIndex(MilvusWriter):
             raise BackendUnavailable(
                 f"the Milvus index {settings.milvus_collection!r} was built with encoder {index.state['encoder']}, "
                 f"but the configured encoder is {encoder.name}; rebuild it or set ENCODER to the one it was built with")
+        built_with = index.state.get("dense_text", "title_path_text")  # versions from before the setting
+        if built_with != settings.dense_text:
+            raise BackendUnavailable(
+                f"the Milvus index {settings.milvus_collection!r} embeds the chunks' {built_with} (DENSE_TEXT), but "
+                f"the configured DENSE_TEXT is {settings.dense_text}; rebuild it or set DENSE_TEXT={built_with}")
         return index
 
     # ---- loading and refreshing ---------------------------------------------------
@@ -236,8 +241,7 @@ class MilvusIndex(MilvusWriter):
         """From the embedding cache, which the writer filled when it embedded the chunks."""
         chunks = [c for c in map(self.chunk, chunk_ids) if c is not None]
         per_chunk = [self.analyzer.sentences(c.text) for c in chunks]
-        _, vectors = embed_chunks(self.cache, self.encoder, chunks, per_chunk,
-                                  in_passage=self.settings.sentence_vectors == "in-passage")
+        _, vectors = embed_chunks(self.cache, self.encoder, chunks, per_chunk, self.settings)
         found = {c.chunk_id: pair for c, pair in zip(chunks, zip(per_chunk, vectors, strict=True), strict=True)}
         return [found.get(i, ([], np.zeros((0, self.encoder.dim), np.float32))) for i in chunk_ids]
 

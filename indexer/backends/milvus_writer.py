@@ -53,6 +53,7 @@ class MilvusWriter:
         self.analyzer = TextAnalyzer(tokenizer)
         self.state = rows_.empty_state(self.encoder.name, self.encoder.dim, lexical, max(avgdl, 1.0))
         self.state["store_seq"] = store_seq  # the document-store event this version reflects
+        self.state["dense_text"] = self.settings.dense_text  # what the chunk vectors embed (checked on open)
         self._df, self._router = {}, None
         try:
             self._write(documents, chunks, tokens, vectors, replaced=[], new_user_terms=user_terms)
@@ -193,8 +194,7 @@ class MilvusWriter:
         # The chunks' sentence vectors go into the embedding cache, where ``sentence_vectors`` finds them
         # when an answer is composed (no encoding at request time).
         per_chunk = [self.analyzer.sentences(c.text) for c in chunks]
-        vectors, _ = embed_chunks(self.cache, self.encoder, chunks, per_chunk, show_progress,
-                                    self.settings.sentence_vectors == "in-passage")
+        vectors, _ = embed_chunks(self.cache, self.encoder, chunks, per_chunk, self.settings, show_progress)
         return vectors
 
 

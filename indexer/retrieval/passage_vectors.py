@@ -23,6 +23,7 @@ import itertools
 
 import numpy as np
 
+from config import Settings
 from indexer.records import Chunk, Sentence
 from indexer.retrieval.embedding_cache import SAVE_EVERY, EmbeddingCache, text_key
 from indexer.retrieval.passage_text import dense_text
@@ -33,14 +34,15 @@ def sentence_namespace(encoder_name: str) -> str:
 
 
 def embed_chunks(cache: EmbeddingCache, encoder, chunks: list[Chunk], per_chunk: list[list[Sentence]],
-                 show_progress: bool = False, in_passage: bool = True) -> tuple[np.ndarray, list[np.ndarray]]:
+                 settings: Settings, show_progress: bool = False) -> tuple[np.ndarray, list[np.ndarray]]:
     """The chunks' unit vectors (n, dim) and, per chunk, its sentences' unit vectors (one row per sentence).
 
-    ``in_passage`` (the setting ``SENTENCE_VECTORS``) pools the sentences from their chunk's run;
-    otherwise, or with an encoder that cannot, each sentence is encoded as a text of its own.
+    The chunks are embedded as ``DENSE_TEXT`` says; with ``SENTENCE_VECTORS=in-passage`` the sentences
+    are pooled from their chunk's run, otherwise (or with an encoder that cannot) each sentence is
+    encoded as a text of its own.
     """
-    passages = [dense_text(c) for c in chunks]
-    if not in_passage or not hasattr(encoder, "encode_passages_with_spans"):
+    passages = [dense_text(c, settings.dense_text) for c in chunks]
+    if settings.sentence_vectors != "in-passage" or not hasattr(encoder, "encode_passages_with_spans"):
         return _separately(cache, encoder, passages, per_chunk, show_progress)
     spans = [passage_spans(p, c, sentences) for p, c, sentences in zip(passages, chunks, per_chunk, strict=True)]
     keys = [[_sentence_key(p, span) for span in s] for p, s in zip(passages, spans, strict=True)]

@@ -36,9 +36,9 @@ class CrossEncoderReranker:
 
     def rerank(self, query: str, hits: list[Hit]) -> list[Hit]:
         head, tail = hits[: self.depth], hits[self.depth :]
-        scores = self.model.predict(
-            [(query, dense_text(h.chunk)) for h in head], batch_size=self.batch_size, show_progress_bar=False
-        )
+        # the cross-encoder reads each passage with its context, whatever the dense index embeds
+        pairs = [(query, dense_text(h.chunk, "title_path_text")) for h in head]
+        scores = self.model.predict(pairs, batch_size=self.batch_size, show_progress_bar=False)
         for hit, score in zip(head, scores, strict=True):
             hit.score = float(score)
         return sorted(head, key=lambda h: -h.score) + tail

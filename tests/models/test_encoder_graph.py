@@ -51,7 +51,7 @@ def test_pooled_spans_average_the_exposed_token_states(onnx_encoder):
     [(rows, ids, ranges)] = onnx_encoder.plan_spans(texts, spans)
     vectors, pooled = run_session(onnx_encoder.session, ids, ranges)
     np.testing.assert_array_equal(vectors, onnx_encoder.run_batch(ids))
-    for r, row in enumerate(rows):
+    for r in range(len(rows)):
         (lo, hi), = ranges[r]
         assert 0 < lo < hi < len(ids[r])  # the text's tokens: not <s>, the prefix or </s>
         assert pooled[r].shape == (1, onnx_encoder.dim) and abs(float(np.linalg.norm(pooled[r][0])) - 1) < 1e-5

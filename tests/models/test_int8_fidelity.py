@@ -13,7 +13,7 @@ pytestmark = pytest.mark.slow
 
 
 def test_int8_embeddings_stay_close_to_fp32(gazette_ingest, onnx_encoder, torch_encoder):
-    passages = [dense_text(c) for c in gazette_ingest.chunks[:200]]
+    passages = [dense_text(c, "title_path_text") for c in gazette_ingest.chunks[:200]]
     assert len(passages) == 200
     cosines = np.sum(onnx_encoder.encode_passages(passages) * torch_encoder.encode_passages(passages), axis=1)
     assert cosines.mean() >= 0.99, cosines.mean()

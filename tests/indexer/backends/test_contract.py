@@ -9,13 +9,12 @@ answers directly: they must not depend on where the index lives.
 from __future__ import annotations
 
 import dataclasses
-
 import logging
 
 import pytest
 from fastapi.testclient import TestClient
 
-from indexer.backends.base import IndexBackend
+from indexer.backends.base import BackendUnavailable, IndexBackend
 from indexer.backends.factory import new_backend, open_backend
 from indexer.ingest.pipeline import ingest
 from indexer.records import SearchFilters
@@ -233,6 +232,14 @@ def test_begin_update_returns_a_backend_that_serves_the_change(private, tmp_path
     notice = _notice(tmp_path)
     updated.add(notice.documents, notice.chunks)
     assert updated.search("冬季取暖补贴", top_k=1).hits[0].chunk.doc_number == "青政办〔2018〕99号"
+
+
+def test_an_index_opens_only_with_the_dense_text_it_embeds(built, onnx_encoder):
+    settings, _ = built
+    other = "text" if settings.dense_text != "text" else "title_path_text"
+    with pytest.raises(BackendUnavailable, match=rf"embeds the chunks' {settings.dense_text} \(DENSE_TEXT\)"):
+        open_backend(settings.model_copy(update={"dense_text": other}), encoder=onnx_encoder)
+    assert open_backend(settings, encoder=onnx_encoder).stats()["chunks"] == built[1].stats()["chunks"]
 
 
 def test_the_service_answers_on_each_backend(built):

@@ -10,7 +10,7 @@ from indexer.backends.local import LocalIndex
 from indexer.backends.local_store import IndexLoadError
 from indexer.ingest.pipeline import ingest
 from indexer.records import SearchFilters
-from indexer.retrieval.passage_text import dense_text
+from indexer.retrieval.passage_text import DENSE_TEXTS, dense_text
 from indexer.retrieval.passage_vectors import passage_spans
 
 pytestmark = pytest.mark.slow
@@ -131,6 +131,35 @@ def test_loading_with_another_encoder_is_refused(small_index, test_settings, tor
         LocalIndex.open(small_index.index_dir, test_settings, torch_encoder)
 
 
+def test_the_index_embeds_and_records_its_dense_text(tmp_path, test_settings, onnx_encoder, gazette_ingest):
+    doc = gazette_ingest.documents[0]
+    chunks = [c for c in gazette_ingest.chunks if c.doc_id == doc.doc_id][:12]
+    chosen = "heading_text" if test_settings.dense_text != "heading_text" else "text"
+    settings = test_settings.model_copy(update={"dense_text": chosen})
+    index = LocalIndex(tmp_path / "idx", settings, onnx_encoder)
+    index.build([doc], chunks)
+    # a chunk whose four texts all differ: its stored vector is nearest to the chosen one's
+    row = next(i for i, c in enumerate(chunks) if len({dense_text(c, r) for r in DENSE_TEXTS}) == len(DENSE_TEXTS))
+    texts = [dense_text(chunks[row], r) for r in DENSE_TEXTS]
+    similarity = onnx_encoder.encode_passages(texts) @ index.dense.vectors[row]
+    assert list(DENSE_TEXTS)[int(np.argmax(similarity))] == chosen
+    assert index.manifest.settings["dense_text"] == chosen
+    with pytest.raises(IndexLoadError, match=rf"embeds the chunks' {chosen} \(DENSE_TEXT\).*DENSE_TEXT is "):
+        LocalIndex.open(index.index_dir, test_settings, onnx_encoder)
+    assert LocalIndex.open(index.index_dir, settings, onnx_encoder).manifest.settings["dense_text"] == chosen
+
+
+def test_an_index_from_before_the_setting_embedded_title_path_and_text(small_index, test_settings, onnx_encoder):
+    path = small_index.index_dir.resolve() / "manifest.json"
+    manifest = json.loads(path.read_text())
+    del manifest["settings"]["dense_text"]
+    path.write_text(json.dumps(manifest))
+    old = test_settings.model_copy(update={"dense_text": "title_path_text"})
+    assert LocalIndex.open(small_index.index_dir, old, onnx_encoder).manifest.chunk_count == len(small_index.chunks)
+    with pytest.raises(IndexLoadError, match="embeds the chunks' title_path_text"):
+        LocalIndex.open(small_index.index_dir, old.model_copy(update={"dense_text": "text"}), onnx_encoder)
+
+
 def test_damaged_or_missing_index_files_give_a_clear_error(small_index, test_settings, onnx_encoder, tmp_path):
     folder = small_index.index_dir.resolve()
     with open(folder / "chunks.jsonl", "a", encoding="utf-8") as fh:
@@ -151,7 +180,8 @@ def test_sentence_vectors_are_stored_at_index_time_and_follow_updates(small_inde
     assert sentences == small_index.analyzer.sentences(chunk.text)
     # pooled from the chunk's own run (int8 activations are quantized per batch: a vector moves
     # slightly with its batch-mates, ≈ 0.998)
-    _, [fresh] = onnx_encoder.encode_passages_with_spans([dense_text(chunk)], [passage_spans(dense_text(chunk), chunk, sentences)])
+    passage = dense_text(chunk, test_settings.dense_text)
+    _, [fresh] = onnx_encoder.encode_passages_with_spans([passage], [passage_spans(passage, chunk, sentences)])
     assert np.min(np.sum(vectors * fresh, axis=1)) >= 0.99
     small_index.remove([gone])
     reopened = LocalIndex.open(small_index.index_dir, test_settings, onnx_encoder)
