@@ -42,7 +42,7 @@ class Settings(BaseSettings):
     # encoder
     encoder: Literal["onnx-int8", "torch"] = "onnx-int8"
     encoder_threads: int = 0  # 0 = all available cores
-    encoder_batch_size: int = 32
+    encoder_batch_size: int = 8  # = models.encoder.BATCH_SIZE (tests/models/test_encoder_graph.py)
     # answer sentences' vectors: pooled from their chunk's own run (no extra encoding) or encoded one by one
     sentence_vectors: Literal["in-passage", "separate"] = "in-passage"
     index_workers: int = Field(default=1, ge=1, le=64)  # encoder processes of `indexer build`/`rebuild` (--workers)

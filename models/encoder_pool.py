@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from models.converter import PASSAGE_PREFIX
-from models.encoder import OnnxInt8Encoder, Spans, _progress, _threads, onnx_session, run_session
+from models.encoder import BATCH_SIZE, OnnxInt8Encoder, Spans, _progress, _threads, onnx_session, run_session
 from models.onnx_export import INT8_NAME, ONNX_DIR
 
 _session = None  # the worker process's session
@@ -57,7 +57,7 @@ def _run_spans(job: tuple[list[list[int]], list[Spans]]) -> tuple[np.ndarray, li
 class EncoderPool:
     """The ``Encoder`` interface: passages by ``workers`` processes, queries by the in-process encoder."""
 
-    def __init__(self, model_dir: Path, workers: int, threads: int = 0, batch_size: int = 32) -> None:
+    def __init__(self, model_dir: Path, workers: int, threads: int = 0, batch_size: int = BATCH_SIZE) -> None:
         onnx_path = Path(model_dir) / ONNX_DIR / INT8_NAME
         per_worker = max(1, _threads(threads) // workers)
         self._pool = ProcessPoolExecutor(workers, multiprocessing.get_context("spawn"), _start_worker,

@@ -56,3 +56,10 @@ def test_pooled_spans_average_the_exposed_token_states(onnx_encoder):
         assert 0 < lo < hi < len(ids[r])  # the text's tokens: not <s>, the prefix or </s>
         assert pooled[r].shape == (1, onnx_encoder.dim) and abs(float(np.linalg.norm(pooled[r][0])) - 1) < 1e-5
         assert float(pooled[r][0] @ vectors[r]) > 0.95  # nearly all of the passage's tokens
+
+
+def test_the_settings_default_batch_is_the_encoders():
+    from config import Settings
+    from models.encoder import BATCH_SIZE
+
+    assert Settings().encoder_batch_size == BATCH_SIZE
