@@ -16,7 +16,7 @@ citation n's passage contains it verbatim.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -100,13 +100,15 @@ class AnswerComposer:
         embed_sentences: Callable[[list[str]], np.ndarray],
         embed_question: Callable[[Query], np.ndarray],
         weights: ComposerWeights = ComposerWeights(),
+        known_terms: Mapping[str, frozenset[str]] | None = None,
     ) -> None:
+        """``known_terms``: sentences' distinct tokens already known (the index's, cut when it indexed them)."""
         self.analyzer = analyzer
         self.term_weights = term_weights
         self.embed_sentences = embed_sentences
         self.embed_question = embed_question
         self.weights = weights
-        self._term_memo: dict[str, set[str]] = {}
+        self._term_memo: dict[str, frozenset[str]] = dict(known_terms or {})
 
     def compose(self, query: Query, hits: Sequence[Hit], answerable: bool, route_kind: str | None = None) -> Answer:
         question, intent = query.text, query.intent
@@ -135,10 +137,10 @@ class AnswerComposer:
         citations = [Citation(i + 1, h.chunk, self.first_sentence(h.chunk.text)) for i, h in enumerate(top)]
         return Answer(question, NOT_FOUND, False, citations, intent.value, support)
 
-    def _terms(self, text: str) -> set[str]:
+    def _terms(self, text: str) -> frozenset[str]:
         terms = self._term_memo.get(text)
         if terms is None:
-            terms = self._term_memo[text] = set(self.analyzer.tokens(text))
+            terms = self._term_memo[text] = frozenset(self.analyzer.tokens(text))
         return terms
 
     def verify(self, query: Query, top: Sequence[Hit]) -> float:

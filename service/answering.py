@@ -17,18 +17,24 @@ log = logging.getLogger(__name__)
 
 
 class _StoredSentenceVectors:
-    """Sentence vectors of the top passages, as the index stored them when it embedded the chunks.
+    """Sentence vectors (and tokens) of the top passages, as the index stored them when it indexed the chunks.
 
     A sentence the index does not hold (an index built before sentences were
-    stored, or a different split) is encoded here, once per request.
+    stored, or a different split) is encoded here, once per request; one whose
+    tokens it does not hold is tokenized by the composer.
     """
 
     def __init__(self, index: IndexBackend, hits: list[Hit]) -> None:
         self.index = index
         self.vectors: dict[str, np.ndarray] = {}
-        for sentences, vectors in index.sentence_vectors([h.chunk.chunk_id for h in hits]):
+        self.terms: dict[str, frozenset[str]] = {}
+        chunk_ids = [h.chunk.chunk_id for h in hits]
+        stored = index.sentence_vectors(chunk_ids)
+        for (sentences, vectors), terms in zip(stored, index.sentence_terms(chunk_ids), strict=True):
             for sentence, vector in zip(sentences, vectors, strict=True):
                 self.vectors.setdefault(sentence.text, vector)
+            if terms is not None:
+                self.terms.update(zip((s.text for s in sentences), terms, strict=True))
         self.encoded = 0
 
     def __call__(self, texts: list[str]) -> np.ndarray:
@@ -49,14 +55,16 @@ class Answerer:
 
     def composer(self, index: IndexBackend, weights: ComposerWeights | None = None,
                  hits: list[Hit] | None = None) -> AnswerComposer:
+        # The index's stored vectors and tokens of the top passages' sentences; without hits, computed on demand.
+        stored = _StoredSentenceVectors(index, hits[: (weights or ComposerWeights()).passages]) \
+            if hits is not None else None
         return AnswerComposer(
             index.analyzer,
             index.term_weights,
-            # The index's stored vectors of the top passages' sentences; without hits, encode on demand.
-            _StoredSentenceVectors(index, hits[: (weights or ComposerWeights()).passages])
-            if hits is not None else index.embed_sentences,
+            stored if stored is not None else index.embed_sentences,
             index.embed_query,
             weights or ComposerWeights(),
+            known_terms=stored.terms if stored is not None else None,
         )
 
     def complete(self, index: IndexBackend, question: str, history: list[Turn]) -> Completion:

@@ -81,6 +81,11 @@ class IndexBackend(Protocol):
         """Per chunk: its sentences (``analyzer.sentences`` of its text) and their unit vectors, one row each,
         as computed when the chunk was indexed (no encoding at request time)."""
 
+    def sentence_terms(self, chunk_ids: list[str]) -> list[list[frozenset[str]] | None]:
+        """Per chunk: the distinct ``analyzer.tokens`` of each of its sentences (as ``sentence_vectors`` lists
+        them), cut when the chunk was indexed; None for a chunk whose terms the index does not hold (the
+        caller tokenizes its sentences itself)."""
+
     def term_weights(self, terms: list[str]) -> dict[str, float]:
         """idf of each indexed term (unknown terms left out)."""
 

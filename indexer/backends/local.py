@@ -29,6 +29,7 @@ from indexer.retrieval.passage_vectors import embed_chunks
 from indexer.retrieval.ranking import HybridRanker
 from indexer.retrieval.retriever import Retriever
 from indexer.retrieval.sentence_store import SentenceStore
+from indexer.retrieval.sentence_terms import SentenceTerms
 from indexer.text.analyzer import TextAnalyzer
 from indexer.text.tokenizer import ChineseTokenizer, extract_user_terms
 
@@ -172,6 +173,10 @@ class LocalIndex:
             out.append(self.sentences.for_chunk(row, self.chunks[row].text))
         return out
 
+    def sentence_terms(self, chunk_ids: list[str]) -> list[list[frozenset[str]] | None]:
+        # valid while the tokenizer is the one that cut them: its corpus dictionary only grows (by `add`)
+        return [self.sentences.terms_of(self._rows_by_id[i], len(self.user_terms)) for i in chunk_ids]
+
     def term_weights(self, terms: list[str]) -> dict[str, float]:
         return self.bm25.idf_of(terms)
 
@@ -268,15 +273,18 @@ class LocalIndex:
         if stray:
             raise ValueError(f"chunks refer to documents not given: {sorted(stray)[:5]}")
         per_chunk = [self.analyzer.sentences(c.text) for c in chunks]
-        # BM25's tokenization (jieba, pure Python) runs beside the encoder, which releases the GIL.
+        # BM25's tokenization and the answer sentences' (jieba, pure Python) run beside the encoder,
+        # which releases the GIL.
         with ThreadPoolExecutor(max_workers=1) as pool:
             tokens = pool.submit(lambda: [self.tokenizer(bm25_text(c)) for c in chunks])
+            cut = pool.submit(lambda: [[self.tokenizer(s.text) for s in sentences] for sentences in per_chunk])
             vectors, sentence_vectors = embed_chunks(self.cache, self.encoder, chunks, per_chunk, self.settings,
                                                      show_progress)
             self.bm25.add(tokens.result())
+            terms = SentenceTerms.from_tokens(cut.result(), len(self.user_terms))
         self.dense.add(vectors)
         flat = np.concatenate(sentence_vectors) if sentence_vectors else np.zeros((0, self.encoder.dim), np.float32)
-        self.sentences = self.sentences.extend(SentenceStore.from_sentences(per_chunk, flat))
+        self.sentences = self.sentences.extend(SentenceStore.from_sentences(per_chunk, flat, terms))
         self.documents.update({d.doc_id: d for d in documents})
         self.chunks.extend(chunks)
         self._reindex_rows()

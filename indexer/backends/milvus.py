@@ -245,6 +245,10 @@ class MilvusIndex(MilvusWriter):
         found = {c.chunk_id: pair for c, pair in zip(chunks, zip(per_chunk, vectors, strict=True), strict=True)}
         return [found.get(i, ([], np.zeros((0, self.encoder.dim), np.float32))) for i in chunk_ids]
 
+    def sentence_terms(self, chunk_ids: list[str]) -> list[list[frozenset[str]] | None]:
+        """Not stored in Milvus (yet): the composer tokenizes the sentences of its top passages itself."""
+        return [None] * len(chunk_ids)
+
     def term_weights(self, terms: list[str]) -> dict[str, float]:
         return self._idf(terms)
 

@@ -11,7 +11,8 @@ row-aligned with the chunks:
     sentences/vectors.npy   float16 (n_sentences, dim), unit vectors, memory-mapped on load
 
 float16 halves the file and the mapped memory; its rounding (≈ 1e-3 of a cosine)
-is far below the differences between sentences that decide an answer.
+is far below the differences between sentences that decide an answer. The
+sentences' tokens are kept beside them (``sentence_terms``).
 """
 
 from __future__ import annotations
@@ -22,13 +23,15 @@ from pathlib import Path
 import numpy as np
 
 from indexer.records import Sentence
+from indexer.retrieval.sentence_terms import SentenceTerms
 
 SPANS = "spans.npy"
 OFFSETS = "offsets.npy"
 VECTORS = "vectors.npy"
 
 class SentenceStore:
-    def __init__(self, spans: np.ndarray, offsets: np.ndarray, vectors: np.ndarray) -> None:
+    def __init__(self, spans: np.ndarray, offsets: np.ndarray, vectors: np.ndarray,
+                 terms: SentenceTerms | None = None) -> None:
         if offsets.ndim != 1 or len(offsets) == 0 or offsets[0] != 0 or offsets[-1] != len(spans):
             raise ValueError(f"sentence offsets do not cover the {len(spans)} stored sentences")
         if len(vectors) != len(spans):
@@ -36,18 +39,24 @@ class SentenceStore:
         self.spans = spans
         self.offsets = offsets
         self.vectors = vectors
+        self.terms = SentenceTerms.uncut(len(spans), len(offsets) - 1) if terms is None else terms
+        if self.terms.n_sentences != len(spans) or len(self.terms.dictionary) != len(offsets) - 1:
+            raise ValueError("sentence terms are not row-aligned with the stored sentences")
 
     @classmethod
     def empty(cls, dim: int) -> SentenceStore:
-        return cls(np.zeros((0, 2), np.int32), np.zeros(1, np.int64), np.zeros((0, dim), np.float16))
+        return cls(np.zeros((0, 2), np.int32), np.zeros(1, np.int64), np.zeros((0, dim), np.float16),
+                   SentenceTerms.empty())
 
     @classmethod
-    def from_sentences(cls, per_chunk: Sequence[list[Sentence]], vectors: np.ndarray) -> SentenceStore:
-        """A store for chunks whose sentences are ``per_chunk``; ``vectors`` has one row per sentence, in order."""
+    def from_sentences(cls, per_chunk: Sequence[list[Sentence]], vectors: np.ndarray,
+                       terms: SentenceTerms | None = None) -> SentenceStore:
+        """A store for chunks whose sentences are ``per_chunk``; ``vectors`` has one row per sentence, in order;
+        ``terms`` their tokens (None: not cut)."""
         spans = np.asarray([(s.start, s.end) for sentences in per_chunk for s in sentences], dtype=np.int32)
         offsets = np.zeros(len(per_chunk) + 1, dtype=np.int64)
         np.cumsum([len(s) for s in per_chunk], out=offsets[1:])
-        return cls(spans.reshape(-1, 2), offsets, np.asarray(vectors, dtype=np.float16))
+        return cls(spans.reshape(-1, 2), offsets, np.asarray(vectors, dtype=np.float16), terms)
 
     @property
     def n_chunks(self) -> int:
@@ -55,7 +64,7 @@ class SentenceStore:
 
     @property
     def nbytes(self) -> int:
-        return int(self.spans.nbytes + self.offsets.nbytes + self.vectors.nbytes)
+        return int(self.spans.nbytes + self.offsets.nbytes + self.vectors.nbytes + self.terms.nbytes)
 
     def for_chunk(self, row: int, text: str) -> tuple[list[Sentence], np.ndarray]:
         """The sentences of chunk ``row`` (whose text is ``text``) and their float32 vectors."""
@@ -63,12 +72,18 @@ class SentenceStore:
         sentences = [Sentence(text[a:b], int(a), int(b)) for a, b in self.spans[lo:hi]]
         return sentences, np.asarray(self.vectors[lo:hi], dtype=np.float32)
 
+    def terms_of(self, row: int, dictionary: int) -> list[frozenset[str]] | None:
+        """The distinct tokens of each sentence of chunk ``row``, as cut by a tokenizer whose dictionary has
+        ``dictionary`` words; None when they were cut by another one (or never)."""
+        return self.terms.for_chunk(row, range(int(self.offsets[row]), int(self.offsets[row + 1])), dictionary)
+
     def extend(self, other: SentenceStore) -> SentenceStore:
         """A store with ``other``'s chunks appended after this one's."""
         return SentenceStore(
             np.concatenate([self.spans, other.spans]),
             np.concatenate([self.offsets, other.offsets[1:] + self.offsets[-1]]),
             np.concatenate([np.asarray(self.vectors), np.asarray(other.vectors)]),
+            self.terms.extend(other.terms),
         )
 
     def without(self, rows: Sequence[int]) -> SentenceStore:
@@ -79,17 +94,19 @@ class SentenceStore:
         keep_sentence = np.repeat(keep_chunk, counts)
         offsets = np.zeros(int(keep_chunk.sum()) + 1, dtype=np.int64)
         np.cumsum(counts[keep_chunk], out=offsets[1:])
-        return SentenceStore(self.spans[keep_sentence], offsets, np.asarray(self.vectors)[keep_sentence])
+        return SentenceStore(self.spans[keep_sentence], offsets, np.asarray(self.vectors)[keep_sentence],
+                             self.terms.without(keep_chunk, keep_sentence))
 
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         np.save(folder / SPANS, self.spans)
         np.save(folder / OFFSETS, self.offsets)
         np.save(folder / VECTORS, np.asarray(self.vectors, dtype=np.float16))
+        self.terms.save(folder)
 
     @classmethod
     def load(cls, folder: Path) -> SentenceStore:
         """Spans and offsets are read; the vectors are memory-mapped (shared between processes)."""
         spans, offsets = np.load(folder / SPANS), np.load(folder / OFFSETS)
         vectors = np.load(folder / VECTORS, mmap_mode="r") if len(spans) else np.load(folder / VECTORS)
-        return cls(spans, offsets, vectors)
+        return cls(spans, offsets, vectors, SentenceTerms.load(folder, len(spans), len(offsets) - 1))

@@ -190,3 +190,51 @@ def test_sentence_vectors_are_stored_at_index_time_and_follow_updates(small_inde
     for c in reopened.chunks[::25]:
         [(s, v)] = reopened.sentence_vectors([c.chunk_id])
         assert len(s) == len(v) and [x.text for x in s] == [x.text for x in reopened.analyzer.sentences(c.text)]
+
+
+def _terms_as_cut_now(index, chunk):
+    return [frozenset(index.analyzer.tokens(s.text)) for s in index.analyzer.sentences(chunk.text)]
+
+
+def test_sentence_terms_are_cut_at_index_time_and_follow_updates(small_index, test_settings, onnx_encoder,
+                                                                 tmp_path):
+    ids = [c.chunk_id for c in small_index.chunks]
+    assert small_index.sentence_terms(ids) == [_terms_as_cut_now(small_index, c) for c in small_index.chunks]
+    gone = small_index.chunks[0].doc_id
+    small_index.remove([gone])
+    reopened = LocalIndex.open(small_index.index_dir, test_settings, onnx_encoder)
+    assert all(c.doc_id != gone for c in reopened.chunks)
+    assert reopened.sentence_terms([c.chunk_id for c in reopened.chunks]) == [
+        _terms_as_cut_now(reopened, c) for c in reopened.chunks]
+    # an update that adds words to the corpus dictionary changes the tokenizer: the chunks cut before
+    # report no terms (the composer cuts them itself), the new ones are cut with the new dictionary
+    new = tmp_path / "notice.txt"
+    new.write_text("关于“雪域暖冬行动”的通知\n\n青政办〔2018〕98号\n\n一、实施“雪域暖冬行动”，每户补贴1200元。\n",
+                   encoding="utf-8")
+    result = ingest([new])
+    before = len(reopened.user_terms)
+    reopened.add(result.documents, result.chunks)
+    assert len(reopened.user_terms) > before
+    old, added = reopened.chunks[0], reopened.chunks[-1]
+    assert reopened.sentence_terms([old.chunk_id]) == [None]
+    [terms] = reopened.sentence_terms([added.chunk_id])
+    assert terms == _terms_as_cut_now(reopened, added) and any("雪域暖冬行动" in t for t in terms)
+
+
+def test_an_index_without_stored_sentence_terms_still_opens_and_answers_alike(small_index, test_settings,
+                                                                             onnx_encoder):
+    from service.answering import Answerer
+
+    question = "城乡居民基础养老金月人均标准提高多少"
+    expected = Answerer(test_settings).answer(small_index, question, 5, None)
+    folder = small_index.index_dir.resolve()
+    manifest = json.loads((folder / "manifest.json").read_text())
+    for name in ("terms.json", "term_ids.npy", "term_offsets.npy", "term_dictionary.npy"):
+        (folder / "sentences" / name).unlink()
+        del manifest["files"][f"sentences/{name}"]
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    old = LocalIndex.open(small_index.index_dir, test_settings, onnx_encoder)
+    assert old.sentence_terms([c.chunk_id for c in old.chunks[:3]]) == [None] * 3
+    answer = Answerer(test_settings).answer(old, question, 5, None)
+    assert answer.answer == expected.answer and answer.answerable
+    assert [c.quote for c in answer.citations] == [c.quote for c in expected.citations]

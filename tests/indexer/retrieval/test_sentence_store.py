@@ -70,3 +70,37 @@ def test_inconsistent_offsets_are_refused():
         SentenceStore(np.zeros((3, 2), np.int32), np.array([0, 2]), np.zeros((3, 8), np.float16))
     with pytest.raises(ValueError, match="2 sentence vectors for 3"):
         SentenceStore(np.zeros((3, 2), np.int32), np.array([0, 3]), np.zeros((2, 8), np.float16))
+
+
+def _cut(per_chunk):
+    return [[list(s.text[::3]) for s in sentences] for sentences in per_chunk]  # any tokens per sentence
+
+
+def test_sentence_terms_stay_aligned_through_extend_without_and_reload(tmp_path):
+    from indexer.retrieval.sentence_terms import SentenceTerms
+
+    per_chunk = [split_sentences(t) for t in TEXTS]
+    cut = _cut(per_chunk)
+    n = sum(len(s) for s in per_chunk)
+    vectors = np.ones((n, 8), np.float32)
+    split = 2
+    a = SentenceStore.from_sentences(per_chunk[:split], vectors[:3], SentenceTerms.from_tokens(cut[:split], 7))
+    b = SentenceStore.from_sentences(per_chunk[split:], vectors[3:], SentenceTerms.from_tokens(cut[split:], 9))
+    both = a.extend(b)
+    expected = [[frozenset(tokens) for tokens in chunk] for chunk in cut]
+    assert [both.terms_of(i, 7 if i < split else 9) for i in range(4)] == expected
+    assert both.terms_of(0, 9) is None and both.terms_of(3, 7) is None  # cut with another dictionary
+    dropped = both.without([1])
+    dropped.save(tmp_path / "s")
+    loaded = SentenceStore.load(tmp_path / "s")
+    assert [loaded.terms_of(i, d) for i, d in ((0, 7), (1, 9), (2, 9))] == [expected[0], expected[2], expected[3]]
+
+
+def test_a_store_saved_without_terms_loads_with_none_cut(tmp_path):
+    store, _, _ = _store(TEXTS)
+    store.save(tmp_path / "s")
+    for name in ("terms.json", "term_ids.npy", "term_offsets.npy", "term_dictionary.npy"):
+        (tmp_path / "s" / name).unlink()
+    loaded = SentenceStore.load(tmp_path / "s")
+    assert [loaded.terms_of(i, 0) for i in range(4)] == [None] * 4
+    assert loaded.for_chunk(0, TEXTS[0])[0] == store.for_chunk(0, TEXTS[0])[0]
