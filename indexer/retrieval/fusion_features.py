@@ -144,7 +144,8 @@ def pool_features(
                     if gram in body:
                         hits += 1
                         streak += 1
-                        longest = max(longest, streak)
+                        if streak > longest:
+                            longest = streak
                     else:
                         streak = 0
             bigram_cov[j] = hits / n_bigrams

@@ -13,7 +13,7 @@ from collections.abc import Callable, Container, Mapping
 from dataclasses import dataclass
 
 from indexer.records import Chunk, Hit, Intent, Query, SearchFilters, SearchResult
-from indexer.retrieval.confidence import ConfidenceModel, extract_features
+from indexer.retrieval.confidence import ConfidenceModel, extract_features, load_tagger
 from indexer.retrieval.fusion import normalized_score_fusion, reciprocal_rank_fusion
 from indexer.retrieval.fusion_features import POOL_DEPTH, ChunkText, pool_features
 from indexer.retrieval.learned_fusion import LinearRanker
@@ -74,6 +74,7 @@ class HybridRanker:
         self.reranker = reranker
         self.answer_type_boost = answer_type_boost
         self.followup_doc_boost = followup_doc_boost
+        load_tagger()  # confidence tags only some questions: the first of them must not pay for the tagger
 
     @classmethod
     def from_settings(cls, settings, reranker=None) -> HybridRanker:
@@ -110,11 +111,12 @@ class HybridRanker:
             # Confidence looks at the hybrid ranking in both dense modes, so it means the same.
             context_scores = hybrid
         depth = max(top_k, self.reranker.depth if self.reranker else 0)
-        order = ranked(fused)
+        by_score = ranked(fused)
+        order = by_score
         if found.demoted is not None:
             order = [k for k in order if not found.demoted(k)] + [k for k in order if found.demoted(k)]
         top = order[:depth]
-        context_keys = ranked(context_scores)[:3]
+        context_keys = (by_score if context_scores is fused else ranked(context_scores))[:3]
         found.prefetch(list(dict.fromkeys(top + context_keys)))
         hits = [
             Hit(found.chunk(key), float(fused[key]), float(found.bm25_score(key)), float(found.dense_score(key)))
@@ -133,10 +135,13 @@ class HybridRanker:
         routed = route.kind if route is not None and mode == "hybrid" else None
         return SearchResult(query.text, mode, hits, confident, probability, features, routed)
 
-    def pool(self, query: Query, found: Candidates, stats: TermStats) -> tuple[list[int], object]:
-        """The learned fusion's candidate keys and their features (``fusion_features``)."""
-        lexical = {key: s for key, s in found.lexical.items() if s > 0}
-        by_bm25, by_dense = ranked(lexical), ranked(found.dense)
+    def pool(self, query: Query, found: Candidates, stats: TermStats,
+             orders: tuple[list[int], list[int]] | None = None) -> tuple[list[int], object]:
+        """The learned fusion's candidate keys and their features (``fusion_features``); ``orders``: the
+        BM25 (scores > 0) and dense keys ranked, when the caller has them."""
+        if orders is None:
+            orders = ranked({key: s for key, s in found.lexical.items() if s > 0}), ranked(found.dense)
+        by_bm25, by_dense = orders
         found.prefetch(list(dict.fromkeys([*by_bm25[:POOL_DEPTH], *by_dense[:POOL_DEPTH]])))
         return pool_features(query, by_bm25, found.bm25_score, by_dense, found.dense_score,
                              stats.idf, stats.n_docs, found.texts or ChunkText(found.chunk))
@@ -159,13 +164,14 @@ class HybridRanker:
         """
         rule = "rrf" if self.fusion == "learned" and weights is not None else self.fusion
         weights = weights or self.weights
+        orders = None if rule == "score" else (ranked(lexical), ranked(found.dense))
         if rule == "score":
             fused = normalized_score_fusion([lexical, found.dense], weights)
         else:
-            fused = reciprocal_rank_fusion([ranked(lexical), ranked(found.dense)], weights, self.rrf_k)
+            fused = reciprocal_rank_fusion(list(orders), weights, self.rrf_k)
         intent = query.intent
         if rule == "learned" and self.model is not None and found.dense:
-            keys, features = self.pool(query, found, stats)
+            keys, features = self.pool(query, found, stats, orders)
             fused = self.model.fuse(keys, features, fused)
         elif self.answer_type_boost > 0 and intent in (Intent.NUMBER, Intent.DATE, Intent.DEPARTMENT):
             bonus = self.answer_type_boost * max(fused.values(), default=0.0)

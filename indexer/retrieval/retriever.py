@@ -129,4 +129,6 @@ def _top(scores: np.ndarray, k: int, mask: np.ndarray | None) -> dict[int, float
     if k <= 0:
         return {}
     rows = np.argpartition(-scores, k - 1)[:k]
-    return {int(r): float(scores[r]) for r in rows if np.isfinite(scores[r])}
+    values = scores[rows]
+    finite = np.isfinite(values)
+    return dict(zip(rows[finite].tolist(), values[finite].tolist(), strict=True))
