@@ -9,7 +9,10 @@ Layout of a version folder::
     user_terms.json   the tokenizer's corpus-built dictionary
     bm25/             tf.npz, vocab.json, params.json
     dense/            vectors.npy, faiss.index
-    sentences/        spans.npy, offsets.npy, vectors.npy (see indexer.retrieval.sentence_store)
+    sentences/        spans.npy, offsets.npy, vectors.npy (see indexer.retrieval.sentence_store), and the
+                      sentences' tokens: terms.json, term_ids.npy, term_offsets.npy, term_dictionary.npy
+                      (indexer.retrieval.sentence_terms; optional: an index without them opens, and its
+                      answers tokenize the sentences at request time)
 
 ``--index DIR`` is a symbolic link to the current version folder in
 ``DIR.versions/`` (see ``versions.py``): a write builds a complete new version
