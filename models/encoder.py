@@ -180,10 +180,22 @@ class OnnxInt8Encoder:
         """Passages planned as ``plan`` does, each batch also carrying its texts' character spans as token ranges."""
         if not texts:
             return []
-        encodings = self._bulk().encode_batch([PASSAGE_PREFIX + t for t in texts])
-        ids = [e.ids for e in encodings]
-        ranges = [token_ranges(e.offsets, s, len(PASSAGE_PREFIX)) for e, s in zip(encodings, spans, strict=True)]
+        encoded = self._tokenize_with_offsets([PASSAGE_PREFIX + t for t in texts])
+        ids = [i for i, _ in encoded]
+        ranges = [token_ranges(o, s, len(PASSAGE_PREFIX)) for (_, o), s in zip(encoded, spans, strict=True)]
         return [(batch, [ids[i] for i in batch], [ranges[i] for i in batch]) for batch in self._group(ids)]
+
+    def _tokenize_with_offsets(self, texts: list[str]) -> list[tuple[list[int], list[tuple[int, int]]]]:
+        """Ids and character offsets. A few texts (an upload, a chunk's first answer on a Milvus replica) go
+        through the compact tokenizer where it can give offsets, so the service does not load the
+        reference (~280 MB) for them; both give the same ids and offsets (tests/models/test_unigram.py)."""
+        if len(texts) > BULK_TEXTS:
+            return [(e.ids, e.offsets) for e in self._bulk().encode_batch(texts)]
+        out = [self.tokenizer.encode_with_offsets(t) for t in texts]
+        rest = [i for i, o in enumerate(out) if o is None]
+        for i, e in zip(rest, self._bulk().encode_batch([texts[i] for i in rest]) if rest else [], strict=True):
+            out[i] = (e.ids, e.offsets)
+        return out
 
     def _group(self, encodings: list[list[int]]) -> list[list[int]]:
         lengths = [len(e) for e in encodings]

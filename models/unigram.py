@@ -75,7 +75,42 @@ class UnigramTokenizer:
     def encode_batch(self, texts: list[str]) -> list[list[int]]:
         return [self.encode(t) for t in texts]
 
+    def encode_with_offsets(self, text: str) -> tuple[list[int], list[tuple[int, int]]] | None:
+        """``encode``'s ids with each token's character range in ``text`` (as the reference's offsets:
+        a token's leading ``▁`` covers the space it stands for; special tokens get (0, 0)).
+
+        Only for text the normalizer maps character for character (every character to exactly one,
+        nothing removed or merged: most Chinese text, checked here) and without special tokens;
+        otherwise ``None``, and the caller asks the reference tokenizer.
+        """
+        if not text or (self._special_re and self._special_re.search(text)) or not self._normalizer:
+            return None
+        normal = self._normalizer.normalize_str(text)
+        if len(normal) != len(text) or any(len(self._normalizer.normalize_str(ch)) != 1 for ch in text):
+            return None
+        ids: list[int] = []
+        offsets: list[tuple[int, int]] = []
+        pieces = self._pre_tokenizer.pre_tokenize_str(normal) if self._pre_tokenizer else [(normal, (0, len(normal)))]
+        for piece, (start, end) in pieces:
+            lead = len(piece) - (end - start)  # the ``▁`` the pre-tokenizer put before the text
+            at = start - lead
+            for token in self._segment(piece):
+                ids.append(self._ids.get(token, self._unk_id))
+                # the prepended ``▁`` stands for no character: the reference aligns it with the first one
+                offsets.append((start, max(at + len(token), start + 1)) if at < start else (at, at + len(token)))
+                at += len(token)
+        if self._max_length:
+            keep = max(0, self._max_length - len(self._prefix) - len(self._suffix))
+            ids, offsets = ids[:keep], offsets[:keep]
+        edges = [(0, 0)]
+        return (self._prefix + ids + self._suffix,
+                edges * len(self._prefix) + offsets + edges * len(self._suffix))
+
     def _viterbi(self, text: str) -> list[int]:
+        return [self._ids.get(p, self._unk_id) for p in self._segment(text)]
+
+    def _segment(self, text: str) -> list[str]:
+        """The pieces of ``text`` on the best path (a run of unknown characters is one piece)."""
         size = len(text)
         if not size:
             return []
@@ -115,7 +150,7 @@ class UnigramTokenizer:
             end = begin
         if unknown:
             pieces.append("".join(reversed(unknown)))
-        return [ids.get(p, unk_id) for p in reversed(pieces)]
+        return pieces[::-1]
 
 
 def _template_ids(post: dict) -> tuple[list[int], list[int]]:

@@ -57,3 +57,35 @@ def test_encoder_uses_both_and_agrees(onnx_encoder):
     assert onnx_encoder._bulk_tokenizer is not None
     # Batches differ (int8 activations are quantized per batch), so vectors agree closely, not exactly.
     assert float(np.min(np.sum(bulk * small, axis=1))) > 0.99
+
+
+def test_same_offsets_as_the_reference_where_it_gives_them(tokenizers):
+    reference, compact = tokenizers
+    texts = _texts()
+    given = skipped = 0
+    for text, expected in zip(texts, reference.encode_batch(texts), strict=True):
+        got = compact.encode_with_offsets(text)
+        if got is None:  # not mapped character for character by the normalizer, or special tokens in it
+            skipped += 1
+            continue
+        given += 1
+        assert got == (expected.ids, expected.offsets), text[:40]
+    gazette = [t for t in texts if t.startswith("passage: ")]
+    assert all(compact.encode_with_offsets(t) is not None for t in gazette[:200])  # plain Chinese text
+    assert given > 1000 and skipped > 0, (given, skipped)
+
+
+def test_span_vectors_of_a_small_call_equal_a_bulk_calls(onnx_encoder):
+    """A few passages (an upload) use the compact tokenizer's offsets, many the reference's: same vectors."""
+    from models.encoder import BULK_TEXTS
+
+    lines = [line for line in GAZETTE.read_text(encoding="utf-8").splitlines() if len(line) > 20][:BULK_TEXTS + 1]
+    spans = [[(0, len(t) // 2), (len(t) // 2, len(t))] for t in lines]
+    onnx_encoder._bulk_tokenizer = None
+    small = [onnx_encoder.encode_passages_with_spans([t], [s]) for t, s in zip(lines[:3], spans[:3], strict=True)]
+    assert onnx_encoder._bulk_tokenizer is None  # the service does not load the reference for an upload
+    bulk_vectors, bulk_parts = onnx_encoder.encode_passages_with_spans(lines, spans)
+    for i, (vectors, [parts]) in enumerate(small):
+        assert float(vectors[0] @ bulk_vectors[i]) > 0.99 and np.min(np.sum(parts * bulk_parts[i], axis=1)) > 0.99
+    assert [r for _, _, r in onnx_encoder.plan_spans(lines[:1], spans[:1])] == \
+        [[r] for _, _, [r] in onnx_encoder.plan_spans(lines[:1], spans[:1])]
