@@ -43,13 +43,6 @@ class Encoder(Protocol):
 Spans = list[tuple[int, int]]  # character ranges [start, end) of one text
 
 
-class SpanEncoder(Encoder, Protocol):
-    """An encoder that also returns vectors of parts of each passage, from the passage's own run."""
-
-    def encode_passages_with_spans(self, texts: list[str], spans: list[Spans],
-                                   show_progress: bool = False) -> tuple[np.ndarray, list[np.ndarray]]: ...
-
-
 def _threads(requested: int) -> int:
     if requested > 0:
         return requested
@@ -231,15 +224,20 @@ class OnnxInt8Encoder:
                                    show_progress: bool = False) -> tuple[np.ndarray, list[np.ndarray]]:
         """Passage vectors, and for each passage the vectors of its character ``spans`` (e.g. its sentences)
         pooled from the same run: a sentence's vector in its passage's context, at no extra encoding."""
-        out = np.empty((len(texts), self.dim), dtype=np.float32)
-        parts: list[np.ndarray] = [np.zeros((0, self.dim), np.float32)] * len(texts)
         batches = self.plan_spans(texts, spans)
-        for rows, ids, ranges in _progress(batches, show_progress, "embedding"):
-            vectors, pooled = run_session(self.session, ids, ranges)
-            out[rows] = vectors
-            for row, vecs in zip(rows, pooled, strict=True):
-                parts[row] = vecs
-        return out, parts
+        results = (run_session(self.session, ids, ranges) for _, ids, ranges in batches)
+        return gather_spans(len(texts), self.dim, batches, _progress(results, show_progress, "embedding", len(batches)))
+
+
+def gather_spans(n_texts: int, dim: int, batches, results) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The passage vectors and per-passage span vectors of ``plan_spans`` batches, from their runs' results."""
+    out = np.empty((n_texts, dim), dtype=np.float32)
+    parts: list[np.ndarray] = [np.zeros((0, dim), np.float32)] * n_texts
+    for (rows, _, _), (vectors, pooled) in zip(batches, results, strict=True):
+        out[rows] = vectors
+        for row, vecs in zip(rows, pooled, strict=True):
+            parts[row] = vecs
+    return out, parts
 
 
 def _progress(items, show: bool, desc: str, total: int | None = None):

@@ -19,7 +19,16 @@ from pathlib import Path
 import numpy as np
 
 from models.converter import PASSAGE_PREFIX
-from models.encoder import BATCH_SIZE, OnnxInt8Encoder, Spans, _progress, _threads, onnx_session, run_session
+from models.encoder import (
+    BATCH_SIZE,
+    OnnxInt8Encoder,
+    Spans,
+    _progress,
+    _threads,
+    gather_spans,
+    onnx_session,
+    run_session,
+)
 from models.onnx_export import INT8_NAME, ONNX_DIR
 
 _session = None  # the worker process's session
@@ -86,16 +95,9 @@ class EncoderPool:
     def encode_passages_with_spans(self, texts: list[str], spans: list[Spans],
                                    show_progress: bool = False) -> tuple[np.ndarray, list[np.ndarray]]:
         """As ``OnnxInt8Encoder.encode_passages_with_spans``, the batches run by the workers."""
-        out = np.empty((len(texts), self.dim), dtype=np.float32)
-        parts: list[np.ndarray] = [np.zeros((0, self.dim), np.float32)] * len(texts)
         batches = self.encoder.plan_spans(texts, spans)
         results = self._pool.map(_run_spans, [(ids, ranges) for _, ids, ranges in batches])
-        results = _progress(results, show_progress, self._desc, len(batches))
-        for (rows, _, _), (vectors, pooled) in zip(batches, results, strict=True):
-            out[rows] = vectors
-            for row, vecs in zip(rows, pooled, strict=True):
-                parts[row] = vecs
-        return out, parts
+        return gather_spans(len(texts), self.dim, batches, _progress(results, show_progress, self._desc, len(batches)))
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
