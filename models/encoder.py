@@ -28,11 +28,6 @@ ENCODER_KINDS = ("onnx-int8", "torch")
 # quantizes activations per batch, so smaller batches stay closer to fp32 (mean cosine 0.9976 at 8,
 # 0.9974 at 32 on the gazette) and, on 2 cores, run ~10% faster (README, "Indexing speed").
 BATCH_SIZE = 8
-# ONNX Runtime graph rewrites the encoder's sessions leave out. Its fused SkipLayerNormalization kernel
-# (residual add + layer norm) took ~10% of a batch on this CPU, ~10x a plain LayerNormalization per call;
-# unfused, the same sums run as Add + LayerNormalization: 6-11% more passages/s (README, "Indexing speed"),
-# the same fidelity to fp32 (mean cosine 0.9977 either way on 200 gazette passages).
-DISABLED_FUSIONS = ("SkipLayerNormFusion",)
 BULK_TEXTS = 64  # more texts than this in one call are tokenized by the reference tokenizer (Rust, parallel)
 
 
@@ -74,7 +69,7 @@ def _batches_by_length(lengths: list[int], batch_size: int, token_budget: int) -
 
 def onnx_session(path: Path, threads: int = 0):
     """An ONNX Runtime CPU session for the encoder graph at ``path`` (its no-op attention work left out, see
-    ``models.encoder_graph``; without the ``DISABLED_FUSIONS``; the weights stay memory-mapped from the file)."""
+    ``models.encoder_graph``; the weights stay memory-mapped from the file)."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
@@ -86,8 +81,7 @@ def onnx_session(path: Path, threads: int = 0):
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     lean = lean_graph(path)
     options.add_session_config_entry("session.model_external_initializers_file_folder_path", str(path.parent))
-    return ort.InferenceSession(lean, options, providers=["CPUExecutionProvider"],
-                                disabled_optimizers=list(DISABLED_FUSIONS))
+    return ort.InferenceSession(lean, options, providers=["CPUExecutionProvider"])
 
 
 def run_session(session, ids: list[list[int]], token_spans: list[Spans] | None = None):
