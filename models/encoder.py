@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Protocol
 
@@ -19,6 +20,7 @@ from models.converter import PASSAGE_PREFIX, QUERY_PREFIX
 from models.encoder_graph import TOKEN_STATES, lean_graph
 from models.manifest import REBUILD_HINT, ModelFolderError, ModelManifest
 from models.onnx_export import INT8_NAME, ONNX_DIR
+from models.session_lanes import SessionLanes
 from models.unigram import UnigramTokenizer
 
 log = logging.getLogger(__name__)
@@ -67,9 +69,9 @@ def _batches_by_length(lengths: list[int], batch_size: int, token_budget: int) -
     return batches
 
 
-def onnx_session(path: Path, threads: int = 0):
+def onnx_session(path: Path, threads: int = 0, graph: bytes | None = None):
     """An ONNX Runtime CPU session for the encoder graph at ``path`` (its no-op attention work left out, see
-    ``models.encoder_graph``; the weights stay memory-mapped from the file)."""
+    ``models.encoder_graph``, or ``graph``: that rewrite already made; the weights stay memory-mapped from the file)."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
@@ -79,7 +81,7 @@ def onnx_session(path: Path, threads: int = 0):
     # Idle intra-op threads sleep instead of spinning: several requests encode at once on few cores,
     # and spinning threads took the cores the others needed (32 clients: ~1.5x the asks/s without it).
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    lean = lean_graph(path)
+    lean = graph if graph is not None else lean_graph(path)
     options.add_session_config_entry("session.model_external_initializers_file_folder_path", str(path.parent))
     return ort.InferenceSession(lean, options, providers=["CPUExecutionProvider"])
 
@@ -152,15 +154,29 @@ class OnnxInt8Encoder:
         except Exception as exc:  # onnxruntime raises its own untyped errors
             raise ModelFolderError(f"cannot load {model_dir / rel} ({exc}); {REBUILD_HINT}") from None
         self.batch_size = batch_size
+        self.threads = _threads(threads)
+        self._lean: bytes | None = None
+        self.lanes = SessionLanes(lambda: onnx_session(self.onnx_path, 1, self._graph()), self.threads)
         self.dim = int(self.session.get_outputs()[0].shape[-1] or 384)
         kind = "onnx-int8" if onnx_name == INT8_NAME else "onnx-fp32"
         self.name = f"{kind}:{manifest.onnx_checksum(rel)}"
 
     def _encode(self, texts: list[str], prefix: str, show_progress: bool = False) -> np.ndarray:
         out = np.empty((len(texts), self.dim), dtype=np.float32)
-        for rows, ids in _progress(self.plan(texts, prefix), show_progress, "embedding"):
-            out[rows] = self.run_batch(ids)
+        batches = self.plan(texts, prefix)
+        results = self.run_batches([(ids,) for _, ids in batches], run_session, bulk=len(texts) > BULK_TEXTS)
+        for (rows, _), vectors in zip(batches, _progress(results, show_progress, "embedding", len(batches)),
+                                      strict=True):
+            out[rows] = vectors
         return out
+
+    def run_batches(self, jobs: list[tuple], run: Callable, bulk: bool = True) -> Iterator:
+        """``run(session, *job)`` for each job, results in order: many batches (``bulk``, i.e. indexing) on
+        ``threads`` single-threaded sessions at once (``models.session_lanes``), else on the encoder's session."""
+        if bulk and self.threads > 1 and len(jobs) > 1:
+            yield from self.lanes.map(run, jobs)
+        else:
+            yield from (run(self.session, *job) for job in jobs)
 
     def plan(self, texts: list[str], prefix: str) -> list[tuple[list[int], list[list[int]]]]:
         """``prefix`` + each text tokenized and grouped by length into the batches they are run in:
@@ -189,6 +205,12 @@ class OnnxInt8Encoder:
         for i, e in zip(rest, self._bulk().encode_batch([texts[i] for i in rest]) if rest else [], strict=True):
             out[i] = (e.ids, e.offsets)
         return out
+
+    def _graph(self) -> bytes:
+        """The lean graph, rewritten once for all the lanes."""
+        if self._lean is None:
+            self._lean = lean_graph(self.onnx_path)
+        return self._lean
 
     def _group(self, encodings: list[list[int]]) -> list[list[int]]:
         lengths = [len(e) for e in encodings]
@@ -225,7 +247,8 @@ class OnnxInt8Encoder:
         """Passage vectors, and for each passage the vectors of its character ``spans`` (e.g. its sentences)
         pooled from the same run: a sentence's vector in its passage's context, at no extra encoding."""
         batches = self.plan_spans(texts, spans)
-        results = (run_session(self.session, ids, ranges) for _, ids, ranges in batches)
+        results = self.run_batches([(ids, ranges) for _, ids, ranges in batches], run_session,
+                                   bulk=len(texts) > BULK_TEXTS)
         return gather_spans(len(texts), self.dim, batches, _progress(results, show_progress, "embedding", len(batches)))
 
 
