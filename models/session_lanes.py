@@ -4,8 +4,9 @@ An index build runs hundreds of batches through the encoder. One session with N 
 splits every operator N ways, and the encoder graph runs ~500 operators a batch: each is a
 wake-up and a wait for the other threads (idle threads sleep, see ``models.encoder.onnx_session``),
 and any thread the machine delays holds up the rest. N single-threaded sessions on the same
-memory-mapped weights, each running whole batches, keep every core busy without meeting:
-14-25% more passages/s on 2 cores (README, "Indexing speed"). A batch's vectors do not depend on
+memory-mapped weights, each running whole batches, keep every core busy without meeting: on
+2 cores ~5-6% more passages/s when the machine is quiet, more when another job shares the cores
+(README, "Indexing speed"). A batch's vectors do not depend on
 the session or the number of threads that run it, so the vectors are the same as one session's.
 """
 
