@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     # answer sentences' vectors: pooled from their chunk's own run (no extra encoding) or encoded one by one
     sentence_vectors: Literal["in-passage", "separate"] = "in-passage"
     index_workers: int = Field(default=1, ge=1, le=64)  # encoder processes of `indexer build`/`rebuild` (--workers)
+    # a question-side adapter fitted on one corpus's labelled questions (models.query_adapter); off by default
+    query_adapter: Path | None = None
 
     # chunking
     chunk_max_chars: int = 500
