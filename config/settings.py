@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     # answer sentences' vectors: pooled from their chunk's own run (no extra encoding) or encoded one by one
     sentence_vectors: Literal["in-passage", "separate"] = "in-passage"
     index_workers: int = Field(default=1, ge=1, le=64)  # encoder processes of `indexer build`/`rebuild` (--workers)
+    # a question-side adapter fitted on one corpus's labelled questions (models.query_adapter); off by default
+    query_adapter: Path | None = None
 
     # chunking
     chunk_max_chars: int = 500
@@ -103,6 +105,12 @@ class Settings(BaseSettings):
     feedback_db: Path = PROJECT_ROOT / "var" / "feedback.sqlite"
     log_users: bool = False  # store the caller (from a bearer token) with each logged question
     log_retention_days: int = Field(default=90, ge=1)
+    @field_validator("query_adapter", "fusion_model", "reranker_dir", "confidence_model", mode="before")
+    @classmethod
+    def _unset_when_empty(cls, value):
+        """``NAME=`` in the environment means "not set" (the default), not the current folder."""
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("access_token_secret")
     @classmethod
     def _long_enough(cls, value: str) -> str:

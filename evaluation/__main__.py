@@ -4,7 +4,8 @@
     python -m evaluation run --beir DIR [--index DIR] [--rebuild] [--out DIR]
     python -m evaluation bench [--index DIR] [--url URL] [--out DIR]
     python -m evaluation calibrate [--gold FILE] [--index DIR] [--out FILE]
-    python -m evaluation crossval [--gold FILE --folds FILE] [--beir DIR] [--write-model FILE]
+    python -m evaluation crossval [--gold FILE --folds FILE] [--beir DIR] [--write-model FILE] [--adapter NAME]
+    python -m evaluation adapter [--gold FILE --folds FILE] [--beir DIR] [--fit-on NAME] [--write FILE]
     python -m evaluation lifecycle [--policies hide,demote,show] [--out DIR]
     python -m evaluation load [--url URL | --index DIR] [--clients 32] [--duration 60] [--routes ask,search]
 
@@ -112,8 +113,27 @@ def build_parser() -> argparse.ArgumentParser:
     cv.add_argument("--max-false-flags", type=float, default=0.03,
                     help="--answers: largest share of answerable questions flagged on the training folds "
                          "(below the 0.05 target, so that held-out folds stay within it)")
+    cv.add_argument("--adapter", metavar="NAME[,NAME]", default="",
+                    help="search these sets' questions (e.g. stard) with a query adapter fitted on the set's other "
+                         "folds, as a deployment with QUERY_ADAPTER fitted on its own labelled questions would")
     cv.add_argument("--quiet", action="store_true", help="no progress bars")
     cv.set_defaults(handler=_crossval)
+    ad = sub.add_parser("adapter", help="fit the query adapter; its dense figures on held-out folds and in transfer")
+    ad.add_argument("--gold", type=Path, default=DEFAULT_GOLD, metavar="FILE", help="default the dev set")
+    ad.add_argument("--folds", type=Path, default=DEFAULT_FOLDS, metavar="FILE", help="folds of --gold (id, fold)")
+    ad.add_argument("--index", type=Path, metavar="DIR", help="index of --gold's corpus (default INDEX_DIR)")
+    ad.add_argument("--beir", type=Path, metavar="DIR", help="a BEIR set with folds.tsv, e.g. ../shared/eval/stard")
+    ad.add_argument("--beir-index", type=Path, metavar="DIR", help="its index (default var/beir/NAME)")
+    ad.add_argument("--fit-on", metavar="NAME[,NAME]",
+                    help="--write: the sets to fit on, e.g. stard (default: every set given)")
+    ad.add_argument("--write", type=Path, metavar="FILE", help="fit on all of --fit-on's questions and write the "
+                    "adapter (.npz; serve it with QUERY_ADAPTER=FILE)")
+    ad.add_argument("--tau", type=float, default=0.05, help="softmax temperature (default %(default)s)")
+    ad.add_argument("--lam", type=float, default=1e-3, help="L2 weight on W (default %(default)s)")
+    ad.add_argument("--steps", type=int, default=100, help="full-batch Adam steps (default %(default)s)")
+    ad.add_argument("--out", type=Path, default=PROJECT_ROOT / "reports" / "adapter", metavar="DIR")
+    ad.add_argument("--quiet", action="store_true", help="no progress lines")
+    ad.set_defaults(handler=_adapter)
     load = sub.add_parser("load", help="concurrent clients on /v1/ask and /v1/search, with a /healthz prober")
     target = load.add_mutually_exclusive_group()
     target.add_argument("--url", metavar="URL", help="a running service (default: start one over --index)")
@@ -263,49 +283,36 @@ def _calibrate(args: argparse.Namespace) -> int:
 
 
 def _crossval(args: argparse.Namespace) -> int:
-    import json
-
-    from evaluation import candidates, crossval, runner
+    from evaluation import candidates, crossval
 
     settings = get_settings()
-    for path in (args.gold, args.folds):
-        if not path.is_file():
-            raise RunError(f"{path}: no such file")
-    questions = runner.load_gold(args.gold)
-    target = runner.open_local(args.index or settings.index_dir, settings, ["hybrid"])
     answers = None
-    try:
-        folds = candidates.read_folds(args.folds)
-        sets = [candidates.gold_pools(target.index, questions, folds, args.cache,
-                                      name="gazette" if args.gold == DEFAULT_GOLD else args.gold.stem)]
-        if args.answers:
-            from evaluation import answer_crossval
-            from service.answering import Answerer
-
-            records = answer_crossval.collect(target.index, questions, folds, settings, args.cache)
-            answerer = Answerer(settings)
-            by_variant = answer_crossval.variants(records, lambda w: answerer.composer(target.index, w))
-            answers = answer_crossval.held_out(by_variant, args.max_false_flags)
-            answers["shipped"] = answer_crossval.fit(by_variant, None, args.max_false_flags)
-    except (ValueError, KeyError) as exc:
-        raise RunError(f"{args.folds}: {exc}") from None
-    finally:
-        target.close()
-    if args.beir is not None:
-        folds_file = args.beir / "folds.tsv"
-        if not folds_file.is_file():
-            raise RunError(f"{folds_file}: no such file (a BEIR set needs fixed folds)")
-        beir = runner.load_beir(args.beir)
-        name = args.beir.resolve().name
-        index_dir = args.beir_index or PROJECT_ROOT / "var" / "beir" / name
-        beir_target, _ = runner.open_beir_local(beir, index_dir, settings, ["hybrid"], False, not args.quiet)
+    sets, plain = [], []
+    for kind, name, target, data, folds in _labelled_indexes(args, settings):
+        source = args.folds if kind == "gold" else args.beir
         try:
-            sets.append(candidates.beir_pools(beir_target.index, beir, candidates.read_folds(folds_file),
-                                              args.cache, name, show_progress=not args.quiet))
+            adapted = name in args.adapter.split(",")
+            if adapted and kind == "gold" and args.answers:
+                raise RunError(f"--answers with --adapter {name}: answers are calibrated with the configured encoder")
+            searches = [_adapted_vectors(kind, name, target.index, data, folds, args)] if adapted else []
+            for vectors in [*searches, None]:
+                if kind == "gold":
+                    pools = candidates.gold_pools(target.index, data, folds, args.cache, name, vectors)
+                else:
+                    pools = candidates.beir_pools(target.index, data, folds, args.cache, name,
+                                                  show_progress=not args.quiet, vectors=vectors)
+                (plain if vectors is None else sets).append(pools)
+            if not adapted:
+                sets.append(plain[-1])
+            if kind == "gold" and args.answers:
+                answers = _answers_held_out(target.index, data, folds, settings, args)
+        except (ValueError, KeyError) as exc:
+            raise RunError(f"{source}: {exc}") from None
         finally:
-            beir_target.close()
+            target.close()
     report = crossval.run(sets, progress=lambda rule: None if args.quiet else print(f"fitting {rule} ...",
-                                                                                       file=sys.stderr))
+                                                                                       file=sys.stderr),
+                          plain=plain if args.adapter else None)
     if answers is not None:
         report["answers (held-out)"] = answers
     args.out.mkdir(parents=True, exist_ok=True)
@@ -322,6 +329,83 @@ def _crossval(args: argparse.Namespace) -> int:
         model.save(args.write_model)
         print(f"\nwrote {args.write_model}: {model.fitted_on}")
     print(f"\nwrote {args.out / 'crossval.md'}, {args.out / 'crossval.json'}")
+    return 0
+
+
+def _answers_held_out(index, questions, folds, settings, args) -> dict:
+    from evaluation import answer_crossval
+    from service.answering import Answerer
+
+    records = answer_crossval.collect(index, questions, folds, settings, args.cache)
+    answerer = Answerer(settings)
+    by_variant = answer_crossval.variants(records, lambda w: answerer.composer(index, w))
+    answers = answer_crossval.held_out(by_variant, args.max_false_flags)
+    answers["shipped"] = answer_crossval.fit(by_variant, None, args.max_false_flags)
+    return answers
+
+
+def _adapted_vectors(kind: str, name: str, index, data, folds, args) -> dict[str, object]:
+    """crossval --adapter: each question's vector through an adapter fitted on its set's other folds."""
+    from evaluation import adapter_fit
+
+    if not args.quiet:
+        print(f"fitting the query adapter on the other folds of {name} ...", file=sys.stderr)
+    labelled = (adapter_fit.gold_set if kind == "gold" else adapter_fit.beir_set)(index, data, folds, name)
+    return dict(zip(labelled.qids, adapter_fit.out_of_fold(labelled), strict=True))
+
+
+def _labelled_indexes(args: argparse.Namespace, settings):
+    """(kind, name, open target, questions, folds) of the gold set and, with --beir, of the BEIR set."""
+    from evaluation import candidates, runner
+
+    for path in (args.gold, args.folds):
+        if not path.is_file():
+            raise RunError(f"{path}: no such file")
+    questions = runner.load_gold(args.gold)
+    folds = candidates.read_folds(args.folds)
+    name = "gazette" if args.gold == DEFAULT_GOLD else args.gold.stem
+    yield "gold", name, runner.open_local(args.index or settings.index_dir, settings, ["hybrid"]), questions, folds
+    if args.beir is not None:
+        folds_file = args.beir / "folds.tsv"
+        if not folds_file.is_file():
+            raise RunError(f"{folds_file}: no such file (a BEIR set needs fixed folds)")
+        beir = runner.load_beir(args.beir)
+        name = args.beir.resolve().name
+        index_dir = args.beir_index or PROJECT_ROOT / "var" / "beir" / name
+        target, _ = runner.open_beir_local(beir, index_dir, settings, ["hybrid"], False, not args.quiet)
+        yield "beir", name, target, beir, candidates.read_folds(folds_file)
+
+
+def _adapter(args: argparse.Namespace) -> int:
+    from evaluation import adapter_fit
+
+    settings = get_settings()
+    params = adapter_fit.AdapterParams(tau=args.tau, lam=args.lam, steps=args.steps)
+    sets = []
+    for kind, name, target, data, folds in _labelled_indexes(args, settings):
+        try:
+            sets.append((adapter_fit.gold_set if kind == "gold" else adapter_fit.beir_set)(
+                target.index, data, folds, name))
+        except (ValueError, KeyError) as exc:
+            raise RunError(f"{args.folds if kind == 'gold' else args.beir}: {exc}") from None
+        finally:
+            target.close()
+    result = adapter_fit.report(sets, params, progress=lambda m: None if args.quiet else print(m, file=sys.stderr))
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "adapter.json").write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
+    text = adapter_fit.markdown(result)
+    (args.out / "adapter.md").write_text(text + "\n", encoding="utf-8")
+    print(text)
+    if args.write is not None:
+        chosen = [s for s in sets if not args.fit_on or s.name in args.fit_on.split(",")]
+        if not chosen:
+            raise RunError(f"--fit-on {args.fit_on}: none of the sets given ({', '.join(s.name for s in sets)})")
+        names = " + ".join(f"{s.name} ({len(s.qids)} questions)" for s in chosen)
+        adapter = adapter_fit.fit([(s, list(range(len(s.qids)))) for s in chosen], params,
+                                  {"fitted_on": names, "params": params.__dict__, "encoder": sets[0].encoder,
+                                   "command": "python -m evaluation adapter " + " ".join(sys.argv[2:])})
+        adapter.save(args.write)
+        print(f"wrote {args.write}")
     return 0
 
 

@@ -15,6 +15,7 @@ import csv
 import hashlib
 import logging
 import pickle
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from evaluation.relevance import is_relevant
 from indexer.retrieval.fusion_features import FEATURES, POOL_DEPTH
 
 log = logging.getLogger(__name__)
+_ADAPTED = "-adapted"  # cache file suffix of pools searched with a query adapter's vectors
 
 
 @dataclass
@@ -53,17 +55,25 @@ def read_folds(path: Path) -> dict[str, int]:
         return {row[0]: int(row[1]) for row in reader if len(row) >= 2 and row[1].strip().isdigit()}
 
 
-def _cache_key(index, ids: list[str]) -> str:
+def _cache_key(index, ids: list[str], vectors: Mapping[str, np.ndarray] | None) -> str:
     digest = hashlib.sha256()
     for part in (index.fingerprint(), ",".join(FEATURES), str(POOL_DEPTH), "route", "\n".join(ids)):
         digest.update(part.encode())
+    if vectors is not None:  # questions searched with given vectors (an adapter's)
+        for qid in sorted(vectors):
+            digest.update(qid.encode() + np.ascontiguousarray(vectors[qid], dtype=np.float32).tobytes())
     return digest.hexdigest()[:20]
 
 
-def _pool(index, text: str):
-    """The pool's rows and features, and the routed row (-1: none), as hybrid search sees them."""
+def _pool(index, text: str, vector: np.ndarray | None = None):
+    """The pool's rows and features, and the routed row (-1: none), as hybrid search sees them.
+
+    ``vector``: the question's vector to search with instead of the encoder's.
+    """
     retriever = index.retriever
     query = index.analyzer.analyse(text)
+    if vector is not None:
+        query.vector = np.asarray(vector, dtype=np.float32)
     found, stats, route = retriever.candidates(query)
     rows, x = retriever.ranker.pool(query, found, stats)
     return rows, x, (route.row if route is not None else -1)
@@ -84,7 +94,7 @@ def _cached(path: Path, key: str, build) -> list[QuestionPool]:
 
 
 def gold_pools(index, questions: list[GoldQuestion], folds: dict[str, int], cache_dir: Path,
-               name: str = "gazette") -> LabelledSet:
+               name: str = "gazette", vectors: Mapping[str, np.ndarray] | None = None) -> LabelledSet:
     answerable = [q for q in questions if q.answerable and q.evidence]
     missing = [q.id for q in answerable if q.id not in folds]
     if missing:
@@ -93,19 +103,19 @@ def gold_pools(index, questions: list[GoldQuestion], folds: dict[str, int], cach
     def build() -> list[QuestionPool]:
         pools = []
         for q in answerable:
-            rows, x, route = _pool(index, q.question)
+            rows, x, route = _pool(index, q.question, vectors.get(q.id) if vectors else None)
             labels = np.array([is_relevant(index.chunks[r].text, q.evidence) for r in rows], dtype=bool)
             routed = route >= 0 and is_relevant(index.chunks[route].text, q.evidence)
             pools.append(QuestionPool(q.id, folds[q.id], np.asarray(rows), x, labels, 1,
                                       [index.chunks[r].doc_id for r in rows], route, routed))
         return pools
 
-    key = _cache_key(index, [f"{q.id}:{q.question}" for q in answerable])
-    return LabelledSet(name, "gold", _cached(cache_dir / f"{name}.pkl", key, build))
+    key = _cache_key(index, [f"{q.id}:{q.question}" for q in answerable], vectors)
+    return LabelledSet(name, "gold", _cached(cache_dir / f"{name}{_ADAPTED if vectors else ''}.pkl", key, build))
 
 
 def beir_pools(index, beir: BeirSet, folds: dict[str, int], cache_dir: Path, name: str = "stard",
-               show_progress: bool = False) -> LabelledSet:
+               show_progress: bool = False, vectors: Mapping[str, np.ndarray] | None = None) -> LabelledSet:
     qids = [q for q in sorted(beir.queries, key=lambda s: (len(s), s)) if q in folds]
 
     def build() -> list[QuestionPool]:
@@ -116,7 +126,7 @@ def beir_pools(index, beir: BeirSet, folds: dict[str, int], cache_dir: Path, nam
             iterator = tqdm(qids, desc=f"pools ({name})", unit="q")
         pools = []
         for qid in iterator:
-            rows, x, route = _pool(index, beir.queries[qid])
+            rows, x, route = _pool(index, beir.queries[qid], vectors.get(qid) if vectors else None)
             relevant = {d for d, s in beir.qrels.get(qid, {}).items() if s > 0}
             docs = [index.chunks[r].doc_id for r in rows]
             routed = route >= 0 and index.chunks[route].doc_id in relevant
@@ -125,5 +135,5 @@ def beir_pools(index, beir: BeirSet, folds: dict[str, int], cache_dir: Path, nam
                                       route, routed))
         return pools
 
-    key = _cache_key(index, [f"{q}:{beir.queries[q]}" for q in qids])
-    return LabelledSet(name, "beir", _cached(cache_dir / f"{name}.pkl", key, build))
+    key = _cache_key(index, [f"{q}:{beir.queries[q]}" for q in qids], vectors)
+    return LabelledSet(name, "beir", _cached(cache_dir / f"{name}{_ADAPTED if vectors else ''}.pkl", key, build))

@@ -49,11 +49,13 @@ def _metrics(labelled: LabelledSet, scored: list[tuple[QuestionPool, np.ndarray]
     return summarize(flags, None, (1, 5, 10))
 
 
-def held_out(sets: Sequence[LabelledSet], rule: str) -> tuple[dict[str, dict[str, float]], list[object]]:
+def held_out(sets: Sequence[LabelledSet], rule: str, fit_on: Sequence[LabelledSet] | None = None
+             ) -> tuple[dict[str, dict[str, float]], list[object]]:
+    """Fold f of every set scored by the rule fitted on the other folds (of ``fit_on``, default the same sets)."""
     scored: dict[str, list] = {s.name: [] for s in sets}
     params = []
     for fold in FOLDS:
-        fitted = _fit(rule, [[p for p in s.questions if p.fold != fold] for s in sets])
+        fitted = _fit(rule, [[p for p in s.questions if p.fold != fold] for s in (fit_on or sets)])
         params.append(fitted.params)
         for s in sets:
             scored[s.name] += [(p, rule_scores(p, fitted.rule, fitted.params)) for p in s.questions if p.fold == fold]
@@ -66,8 +68,13 @@ def transfer(source: LabelledSet, target: LabelledSet, rule: str) -> dict[str, f
     return _metrics(target, [(p, rule_scores(p, fitted.rule, fitted.params)) for p in target.questions], fitted.rule)
 
 
-def run(sets: Sequence[LabelledSet], progress: Callable[[str], None] = lambda _: None) -> dict:
+def run(sets: Sequence[LabelledSet], progress: Callable[[str], None] = lambda _: None,
+        plain: Sequence[LabelledSet] | None = None) -> dict:
+    """Every rule held out and in transfer. ``plain``: the same sets searched with plain question vectors
+    when some of ``sets`` use a query adapter's; adds the learned fusion fitted on those (as shipped)."""
     report: dict = {"held-out": {}, "transfer": {}, "fitted": {}}
+    if plain is not None:
+        report["held-out"]["learned (fitted without adapter)"] = held_out(sets, "learned", plain)[0]
     for rule in RULES:
         progress(rule)
         metrics, params = held_out(sets, rule)

@@ -20,6 +20,7 @@ from models.converter import PASSAGE_PREFIX, QUERY_PREFIX
 from models.encoder_graph import TOKEN_STATES, lean_graph
 from models.manifest import REBUILD_HINT, ModelFolderError, ModelManifest
 from models.onnx_export import INT8_NAME, ONNX_DIR
+from models.query_adapter import QueryAdapter
 from models.session_lanes import SessionLanes
 from models.unigram import UnigramTokenizer
 
@@ -34,8 +35,9 @@ BULK_TEXTS = 64  # more texts than this in one call are tokenized by the referen
 
 
 class Encoder(Protocol):
-    name: str
+    name: str  # the passages' vector space (a query adapter changes only the questions' side)
     dim: int
+    query_adapter: QueryAdapter | None
 
     def encode_queries(self, texts: list[str]) -> np.ndarray: ...
 
@@ -160,6 +162,7 @@ class OnnxInt8Encoder:
         self.dim = int(self.session.get_outputs()[0].shape[-1] or 384)
         kind = "onnx-int8" if onnx_name == INT8_NAME else "onnx-fp32"
         self.name = f"{kind}:{manifest.onnx_checksum(rel)}"
+        self.query_adapter: QueryAdapter | None = None
 
     def _encode(self, texts: list[str], prefix: str, show_progress: bool = False) -> np.ndarray:
         out = np.empty((len(texts), self.dim), dtype=np.float32)
@@ -237,7 +240,7 @@ class OnnxInt8Encoder:
         return self._bulk_tokenizer
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
-        return self._encode(texts, QUERY_PREFIX)
+        return _adapted(self.query_adapter, self._encode(texts, QUERY_PREFIX))
 
     def encode_passages(self, texts: list[str], show_progress: bool = False) -> np.ndarray:
         return self._encode(texts, PASSAGE_PREFIX, show_progress)
@@ -261,6 +264,10 @@ def gather_spans(n_texts: int, dim: int, batches, results) -> tuple[np.ndarray, 
         for row, vecs in zip(rows, pooled, strict=True):
             parts[row] = vecs
     return out, parts
+
+
+def _adapted(adapter: QueryAdapter | None, vectors: np.ndarray) -> np.ndarray:
+    return vectors if adapter is None or not len(vectors) else adapter.apply(vectors)
 
 
 def _progress(items, show: bool, desc: str, total: int | None = None):
@@ -295,6 +302,7 @@ class TorchEncoder:
         self.batch_size = batch_size
         self.dim = int(self.model.get_embedding_dimension())
         self.name = f"torch:{manifest.checksum}"
+        self.query_adapter: QueryAdapter | None = None
 
     def _encode(self, texts: list[str], prompt_name: str, show_progress: bool = False) -> np.ndarray:
         if not texts:
@@ -305,7 +313,7 @@ class TorchEncoder:
         ).astype(np.float32)
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
-        return self._encode(texts, "query")
+        return _adapted(self.query_adapter, self._encode(texts, "query"))
 
     def encode_passages(self, texts: list[str], show_progress: bool = False) -> np.ndarray:
         return self._encode(texts, "passage", show_progress)
@@ -319,9 +327,15 @@ def encoder_name(kind: str, model_dir: Path) -> str:
     return f"{kind}:{manifest.onnx_checksum(f'{ONNX_DIR}/{INT8_NAME}')}"
 
 
-def load_encoder(kind: str, model_dir: Path, threads: int = 0, batch_size: int = BATCH_SIZE) -> Encoder:
+def load_encoder(kind: str, model_dir: Path, threads: int = 0, batch_size: int = BATCH_SIZE,
+                 query_adapter: Path | None = None) -> Encoder:
+    """The encoder of ``kind``; with ``query_adapter`` (a file), its question vectors go through that adapter."""
     if kind == "onnx-int8":
-        return OnnxInt8Encoder(model_dir, threads, batch_size)
-    if kind == "torch":
-        return TorchEncoder(model_dir, threads, batch_size)
-    raise ValueError(f"unknown encoder {kind!r}; expected one of {', '.join(ENCODER_KINDS)}")
+        encoder: Encoder = OnnxInt8Encoder(model_dir, threads, batch_size)
+    elif kind == "torch":
+        encoder = TorchEncoder(model_dir, threads, batch_size)
+    else:
+        raise ValueError(f"unknown encoder {kind!r}; expected one of {', '.join(ENCODER_KINDS)}")
+    if query_adapter is not None:
+        encoder.query_adapter = QueryAdapter.load(query_adapter, encoder.dim)
+    return encoder

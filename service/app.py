@@ -79,6 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         follower.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await follower
+        app.state.question_log.close()
 
     app = FastAPI(
         title="政策文件检索与问答 API",

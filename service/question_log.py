@@ -76,18 +76,33 @@ class QuestionLog:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         self._last_purge = 0.0
-        self._writer = sqlite3.connect(self.path, timeout=10, check_same_thread=False)  # used under _lock
-        self._writer.execute("PRAGMA journal_mode=WAL")
-        self._writer.execute("PRAGMA synchronous=NORMAL")
+        self._writer: sqlite3.Connection | None = None  # opened on first write, used under _lock
         with self._writing() as db:
             db.executescript(_SCHEMA)
         self.purge()
 
+    def _open_writer(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=10, check_same_thread=False)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        return db
+
     @contextmanager
     def _writing(self) -> Iterator[sqlite3.Connection]:
         """The writer connection, for one transaction, one thread at a time."""
-        with self._lock, self._writer:
-            yield self._writer
+        with self._lock:
+            if self._writer is None:
+                self._writer = self._open_writer()
+            with self._writer:
+                yield self._writer
+
+    def close(self) -> None:
+        """Close the writer (at shutdown): SQLite folds the write-ahead log into the file and removes it.
+        A later write opens a new writer."""
+        with self._lock:
+            if self._writer is not None:
+                self._writer.close()
+                self._writer = None
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:

@@ -99,6 +99,8 @@ def serve(app, ready_path: str = "/readyz"):
     try:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
+            if not thread.is_alive():  # startup failed: say so now rather than after the deadline
+                pytest.fail(f"the service stopped before answering {ready_path} (see the log above)")
             try:
                 if httpx.get(f"{base}{ready_path}", timeout=2).status_code == 200:
                     break

@@ -45,7 +45,8 @@ __all__ = [
 
 
 def encoder_from_settings(settings: Settings) -> Encoder:
-    return load_encoder(settings.encoder, settings.model_dir, settings.encoder_threads, settings.encoder_batch_size)
+    return load_encoder(settings.encoder, settings.model_dir, settings.encoder_threads, settings.encoder_batch_size,
+                        settings.query_adapter)
 
 
 @contextmanager

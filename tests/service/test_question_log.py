@@ -73,3 +73,15 @@ def test_several_workers_log_to_one_file_from_many_threads(tmp_path):
     assert workers[1].count_answers() == 64
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_close_folds_the_write_ahead_log_into_the_file_and_a_later_write_reopens(tmp_path):
+    path = tmp_path / "log.sqlite"
+    log = QuestionLog(path, retention_days=30)
+    first = log.log_answer(_entry("农村低保标准是多少？"))
+    wal = tmp_path / "log.sqlite-wal"
+    assert wal.exists()
+    log.close()
+    assert not wal.exists()  # checkpointed and removed: the file alone holds every answer
+    second = log.log_answer(_entry("城市低保标准是多少？"))
+    assert log.has_answer(first) and log.has_answer(second)
