@@ -35,6 +35,15 @@ SHIPPED_CONFIDENCE = PROJECT_ROOT / "indexer" / "data" / "confidence.json"
 DEFAULT_FOLDS = PROJECT_ROOT / "evaluation" / "data" / "seed_dev_folds.tsv"
 
 
+def _labelled_set_arguments(parser: argparse.ArgumentParser) -> None:
+    """The labelled sets of crossval and adapter: a gold set with its folds and index, and a BEIR set."""
+    parser.add_argument("--gold", type=Path, default=DEFAULT_GOLD, metavar="FILE", help="default the dev set")
+    parser.add_argument("--folds", type=Path, default=DEFAULT_FOLDS, metavar="FILE", help="folds of --gold (id, fold)")
+    parser.add_argument("--index", type=Path, metavar="DIR", help="index of --gold's corpus (default INDEX_DIR)")
+    parser.add_argument("--beir", type=Path, metavar="DIR", help="a BEIR set with folds.tsv, e.g. ../shared/eval/stard")
+    parser.add_argument("--beir-index", type=Path, metavar="DIR", help="its index (default var/beir/NAME)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m evaluation", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -99,11 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     calibrate.set_defaults(handler=_calibrate)
 
     cv = sub.add_parser("crossval", help="held-out-fold and transfer figures of every fitted rule")
-    cv.add_argument("--gold", type=Path, default=DEFAULT_GOLD, metavar="FILE", help="default the dev set")
-    cv.add_argument("--folds", type=Path, default=DEFAULT_FOLDS, metavar="FILE", help="folds of --gold (id, fold)")
-    cv.add_argument("--index", type=Path, metavar="DIR", help="index of --gold's corpus (default INDEX_DIR)")
-    cv.add_argument("--beir", type=Path, metavar="DIR", help="a BEIR set with folds.tsv, e.g. ../shared/eval/stard")
-    cv.add_argument("--beir-index", type=Path, metavar="DIR", help="its index (default var/beir/NAME)")
+    _labelled_set_arguments(cv)
     cv.add_argument("--cache", type=Path, default=PROJECT_ROOT / "var" / "crossval", metavar="DIR",
                     help="candidate-feature cache (default %(default)s)")
     cv.add_argument("--write-model", type=Path, metavar="FILE", help="fit the learned fusion on all sets and write it")
@@ -119,11 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
     cv.add_argument("--quiet", action="store_true", help="no progress bars")
     cv.set_defaults(handler=_crossval)
     ad = sub.add_parser("adapter", help="fit the query adapter; its dense figures on held-out folds and in transfer")
-    ad.add_argument("--gold", type=Path, default=DEFAULT_GOLD, metavar="FILE", help="default the dev set")
-    ad.add_argument("--folds", type=Path, default=DEFAULT_FOLDS, metavar="FILE", help="folds of --gold (id, fold)")
-    ad.add_argument("--index", type=Path, metavar="DIR", help="index of --gold's corpus (default INDEX_DIR)")
-    ad.add_argument("--beir", type=Path, metavar="DIR", help="a BEIR set with folds.tsv, e.g. ../shared/eval/stard")
-    ad.add_argument("--beir-index", type=Path, metavar="DIR", help="its index (default var/beir/NAME)")
+    _labelled_set_arguments(ad)
     ad.add_argument("--fit-on", metavar="NAME[,NAME]",
                     help="--write: the sets to fit on, e.g. stard (default: every set given)")
     ad.add_argument("--write", type=Path, metavar="FILE", help="fit on all of --fit-on's questions and write the "
