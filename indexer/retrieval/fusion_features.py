@@ -13,13 +13,18 @@ model fitted on one corpus means the same on another:
 - question-level, crossed with the reciprocal ranks so a linear model can shift
   trust between the lists per question: BM25 margin between first and second,
   dense margin, agreement of the two top fives, how specific (high-idf) the
-  question's terms are, and how long the question is.
+  question's terms are, and how long the question is;
+- document-level: how strongly the pool's other rows of the same document back the
+  row (their best RRF over the pool's best, and how many there are). A document is
+  the first element of the heading path: the title of a gazette document, the law
+  of a statute article indexed as a document of its own.
 """
 
 from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
@@ -33,10 +38,12 @@ FEATURES = (
     "coverage", "head_coverage", "bigram_coverage", "phrase", "carry",
     "bm25_rr_x_margin", "dense_rr_x_margin", "bm25_rr_x_specific", "dense_rr_x_long",
     "bm25_rr_x_long", "bm25_rr_x_agree", "dense_rr_x_agree",
+    "group_rrf", "group_rows",
 )
 POOL_DEPTH = 30
 RRF_K = 5
 LONG_QUESTION_CHARS = 60
+GROUP_ROWS_FULL = 5  # other rows of the same document in the pool at which ``group_rows`` reaches 1
 _HAN_RUN = re.compile(r"[\u4e00-\u9fff]{2,}")
 _FACT_INTENTS = (Intent.NUMBER, Intent.DATE, Intent.DEPARTMENT)
 
@@ -49,6 +56,7 @@ class ChunkText:
         self._body: dict[int, str] = {}
         self._head: dict[int, str] = {}
         self._carries: dict[tuple[int, Intent], bool] = {}
+        self._group: dict[int, str] = {}
 
     def body(self, row: int) -> str:
         text = self._body.get(row)
@@ -71,6 +79,15 @@ class ChunkText:
         return text
 
 
+    def group(self, row: int) -> str:
+        """The document the row belongs to for the document-level features (see the module docstring)."""
+        key = self._group.get(row)
+        if key is None:
+            c = self.chunk(row)
+            key = self._group[row] = c.heading_path[0] if c.heading_path and c.heading_path[0] else c.doc_id
+        return key
+
+
 def _ranks(ranked: Sequence[int]) -> dict[int, int]:
     return {row: i for i, row in enumerate(ranked, start=1)}
 
@@ -81,6 +98,24 @@ def _term_coverage(terms: list[str], weights: np.ndarray, total: float, texts: l
     for term, weight in zip(terms, weights, strict=True):
         covered += weight * np.fromiter((term in t for t in texts), dtype=np.float32, count=len(texts))
     return covered / total
+
+
+def _group_support(groups: list[str], rrf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per row: the best RRF among the *other* rows of its group over the pool's best (0 when alone), and
+    how many other rows its group has, as a share of ``GROUP_ROWS_FULL``."""
+    top: dict[str, list[float]] = {}  # group -> its two best RRF values
+    for group, value in zip(groups, rrf.tolist(), strict=True):
+        best = top.setdefault(group, [0.0, 0.0])
+        if value > best[0]:
+            best[:] = [value, best[0]]
+        elif value > best[1]:
+            best[1] = value
+    counts = Counter(groups)
+    peak = float(rrf.max()) if len(rrf) else 0.0
+    other = np.array([top[g][1] if v == top[g][0] else top[g][0] for g, v in zip(groups, rrf.tolist(), strict=True)],
+                     dtype=np.float32)
+    rows = np.array([min(1.0, (counts[g] - 1) / GROUP_ROWS_FULL) for g in groups], dtype=np.float32)
+    return (other / peak if peak > 0 else other), rows
 
 
 def _bigrams(norm: str) -> list[list[str]]:
@@ -160,11 +195,13 @@ def pool_features(
     specific = float(known_w.mean() / rarest) if len(known_w) and rarest > 0 else 0.0
     long_q = min(1.0, len(query.norm) / LONG_QUESTION_CHARS)
     both = ((b_rr > 0) & (d_rr > 0)).astype(np.float32)
+    group_rrf, group_rows = _group_support([texts.group(r) for r in rows], rrf)
 
     columns = [
         b_rel, b_rr, cos - d_top, d_rr, rrf, both,
         coverage, head_cov, bigram_cov, phrase, carry,
         b_rr * b_margin, d_rr * d_margin, b_rr * specific, d_rr * long_q,
         b_rr * long_q, b_rr * agree, d_rr * agree,
+        group_rrf, group_rows,
     ]
     return rows, np.stack(columns, axis=1).astype(np.float32)

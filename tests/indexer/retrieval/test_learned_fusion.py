@@ -48,6 +48,25 @@ def test_pool_features_are_bounded_ratios_that_favour_the_matching_passage(setup
     assert x[rows.index(1), FEATURES.index("bm25_rr")] == 0.0  # not in the BM25 list at all
 
 
+def test_document_features_count_the_other_rows_of_the_same_document(setup):
+    """Rows of one law (heading path's first element) back each other; a row alone gets nothing from its document."""
+    analyzer, _, _ = setup
+    laws = ["民法典", "民法典", "民法典", "个体工商户条例"]
+    chunks = [Chunk(f"a{i}", f"a{i}", f"{law}第{i}条", "", "", "", [law, f"第{i}条"], TEXTS[i % 3], 0, 10)
+              for i, law in enumerate(laws)]
+    query = analyzer.analyse("个体工商户的债务谁承担？")
+    bm25_ranked, dense_ranked = [3, 0], [1, 2, 3]
+    rows, x = pool_features(query, bm25_ranked, lambda r: 2.0 - 0.1 * r, dense_ranked, lambda r: 0.9 - 0.01 * r,
+                            {}, 4, ChunkText(lambda r: chunks[r]))
+    rrf, group_rrf, group_rows = (x[:, FEATURES.index(n)] for n in ("rrf", "group_rrf", "group_rows"))
+    at = {row: i for i, row in enumerate(rows)}
+    assert group_rrf[at[3]] == 0.0 and group_rows[at[3]] == 0.0  # the only article of its law
+    best_other = max(rrf[at[1]], rrf[at[2]])
+    assert group_rrf[at[0]] == pytest.approx(best_other / rrf.max())
+    assert group_rrf[at[1]] == pytest.approx(max(rrf[at[0]], rrf[at[2]]) / rrf.max())
+    assert group_rows[at[0]] == group_rows[at[1]] == pytest.approx(2 / 5)
+
+
 def test_ranker_orders_the_pool_first_and_keeps_the_rest_below(tmp_path):
     weights = dict.fromkeys(FEATURES, 0.0) | {"coverage": 2.0}
     ranker = LinearRanker(weights, "test")
