@@ -287,7 +287,7 @@ def _crossval(args: argparse.Namespace) -> int:
     from evaluation import candidates, crossval
 
     settings = get_settings()
-    answers = None
+    answers = answer_set = None
     sets, plain = [], []
     for kind, name, target, data, folds in _labelled_indexes(args, settings):
         source = args.folds if kind == "gold" else args.beir
@@ -306,9 +306,18 @@ def _crossval(args: argparse.Namespace) -> int:
             if not adapted:
                 sets.append(plain[-1])
             if kind == "gold" and args.answers:
-                answers = _answers_held_out(target.index, data, folds, settings, args)
+                answer_set = (target, data, folds)  # asked once every set's pools are in (fusion per fold)
         except (ValueError, KeyError) as exc:
             raise RunError(f"{source}: {exc}") from None
+        finally:
+            if answer_set is None or answer_set[0] is not target:
+                target.close()
+    if answer_set is not None:
+        target, data, folds = answer_set
+        try:
+            answers = _answers_held_out(target.index, data, folds, settings, args, crossval.fold_models(plain))
+        except (ValueError, KeyError) as exc:
+            raise RunError(f"{args.gold}: {exc}") from None
         finally:
             target.close()
     report = crossval.run(sets, progress=lambda rule: None if args.quiet else print(f"fitting {rule} ...",
@@ -333,11 +342,11 @@ def _crossval(args: argparse.Namespace) -> int:
     return 0
 
 
-def _answers_held_out(index, questions, folds, settings, args) -> dict:
+def _answers_held_out(index, questions, folds, settings, args, fusion_by_fold) -> dict:
     from evaluation import answer_crossval
     from service.answering import Answerer
 
-    records = answer_crossval.collect(index, questions, folds, settings, args.cache)
+    records = answer_crossval.collect(index, questions, folds, settings, args.cache, fusion_by_fold)
     answerer = Answerer(settings)
     by_variant = answer_crossval.variants(records, lambda w: answerer.composer(index, w))
     answers = answer_crossval.held_out(by_variant, args.max_false_flags)

@@ -71,11 +71,18 @@ def reverify(records: list[AskRecord], composer) -> list[AskRecord]:
     return [replace(r, support=composer.verify(r.query, r.hits)) for r in records]
 
 
-def collect(index, questions: list[GoldQuestion], folds: dict[str, int], settings, cache_dir: Path
-            ) -> list[AskRecord]:
+def _model_key(model) -> str:
+    return "" if model is None else repr(model.weights) + repr(model.trees.trees if model.trees else None)
+
+
+def collect(index, questions: list[GoldQuestion], folds: dict[str, int], settings, cache_dir: Path,
+            fusion_by_fold: dict | None = None) -> list[AskRecord]:
+    """Every question asked (answerable ones also with their documents hidden). ``fusion_by_fold``: the fusion
+    model each fold's questions are searched with (fitted without that fold); else the index's own."""
     ranker = index.retriever.ranker
-    model = ranker.model.weights if ranker.model is not None else ranker.fusion  # retrieval depends on it
-    key = CACHE_VERSION + index.fingerprint() + repr(model) + "|".join(f"{q.id}:{q.question}" for q in questions)
+    models = fusion_by_fold or {}
+    used = [_model_key(m) for _, m in sorted(models.items())] or [ranker.fusion, _model_key(ranker.model)]
+    key = CACHE_VERSION + index.fingerprint() + "".join(used) + "|".join(f"{q.id}:{q.question}" for q in questions)
     digest = hashlib.sha256(key.encode())
     path = cache_dir / f"answers-{digest.hexdigest()[:16]}.pkl"
     if path.is_file():
@@ -83,14 +90,19 @@ def collect(index, questions: list[GoldQuestion], folds: dict[str, int], setting
     answerer = Answerer(settings)
     full = index.retriever
     records = []
-    for q in questions:
-        fold = folds[q.id]
-        records.append(_ask(index, full, answerer, q, fold, "answerable" if q.answerable else "unanswerable"))
-        if q.answerable:
-            hidden = gold_documents(index, q)
-            rows = [i for i, c in enumerate(index.chunks) if c.doc_id not in hidden]
-            docs = [d for d in index.documents.values() if d.doc_id not in hidden]
-            records.append(_ask(index, full.subset(rows, docs), answerer, q, fold, "synthetic"))
+    shipped = ranker.model
+    try:
+        for q in questions:
+            fold = folds[q.id]
+            ranker.model = models.get(fold, shipped)
+            records.append(_ask(index, full, answerer, q, fold, "answerable" if q.answerable else "unanswerable"))
+            if q.answerable:
+                hidden = gold_documents(index, q)
+                rows = [i for i, c in enumerate(index.chunks) if c.doc_id not in hidden]
+                docs = [d for d in index.documents.values() if d.doc_id not in hidden]
+                records.append(_ask(index, full.subset(rows, docs), answerer, q, fold, "synthetic"))
+    finally:
+        ranker.model = shipped
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(pickle.dumps(records))
     return records

@@ -5,9 +5,9 @@ Schemes, each scoring a question only with a model that never saw it:
   folds of *both* sets (the pool) and scores fold f of each set;
 - ``STARD→gazette`` / ``gazette→STARD``: fitted on one whole set, scored on the other.
 Rules: ``bm25``, ``dense`` and ``rrf`` (k = 5, equal weights) need no fitting;
-``rrf-fit`` fits RRF's dense weight, ``learned`` the linear ranker. ``--write-model``
-fits the learned ranker on both whole sets and writes it (the shipped
-``indexer/data/fusion.json``).
+``rrf-fit`` fits RRF's dense weight, ``linear`` the linear ranker, ``learned`` the
+linear ranker with its trees (as shipped). ``--write-model`` fits the learned model
+on both whole sets and writes it (the shipped ``indexer/data/fusion.json``).
 """
 
 from __future__ import annotations
@@ -18,12 +18,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from evaluation.candidates import LabelledSet, QuestionPool
-from evaluation.fusion_fit import HYBRID_RULES, fit_dense_weight, fit_ranker, ranked_labels, rule_scores
+from evaluation.fusion_fit import HYBRID_RULES, fit_dense_weight, fit_fusion, fit_ranker, ranked_labels, rule_scores
 from evaluation.metrics import summarize, summarize_qrels
 from indexer.retrieval.fusion_features import FEATURES
-from indexer.retrieval.learned_fusion import LinearRanker
+from indexer.retrieval.learned_fusion import FusionModel
 
-RULES = ("bm25", "dense", "rrf", "rrf-fit", "learned")
+RULES = ("bm25", "dense", "rrf", "rrf-fit", "linear", "learned")
 FOLDS = range(5)
 COLUMNS = ("R@1", "R@5", "R@10", "MRR@10")
 
@@ -37,8 +37,10 @@ class Fitted:
 def _fit(rule: str, train: Sequence[Sequence[QuestionPool]]) -> Fitted:
     if rule == "rrf-fit":
         return Fitted("rrf", fit_dense_weight(train))
-    if rule == "learned":
+    if rule == "linear":
         return Fitted("learned", fit_ranker(train))
+    if rule == "learned":
+        return Fitted("learned", fit_fusion(train))
     return Fitted(rule, 1.0 if rule == "rrf" else None)
 
 
@@ -59,7 +61,7 @@ def held_out(sets: Sequence[LabelledSet], rule: str, fit_on: Sequence[LabelledSe
         params.append(fitted.params)
         for s in sets:
             scored[s.name] += [(p, rule_scores(p, fitted.rule, fitted.params)) for p in s.questions if p.fold == fold]
-    kind = "rrf" if rule == "rrf-fit" else rule
+    kind = {"rrf-fit": "rrf", "linear": "learned"}.get(rule, rule)
     return {s.name: _metrics(s, scored[s.name], kind) for s in sets}, params
 
 
@@ -79,8 +81,9 @@ def run(sets: Sequence[LabelledSet], progress: Callable[[str], None] = lambda _:
         progress(rule)
         metrics, params = held_out(sets, rule)
         report["held-out"][rule] = metrics
-        if rule in ("rrf-fit", "learned"):
-            report["fitted"][rule] = [p if rule == "rrf-fit" else [round(float(v), 3) for v in p] for p in params]
+        if rule in ("rrf-fit", "linear", "learned"):
+            report["fitted"][rule] = [p if rule == "rrf-fit" else [round(float(v), 3) for v in _linear(p)]
+                                      for p in params]
         if len(sets) == 2:
             a, b = sets
             report["transfer"][rule] = {f"{a.name}→{b.name}": transfer(a, b, rule),
@@ -88,11 +91,24 @@ def run(sets: Sequence[LabelledSet], progress: Callable[[str], None] = lambda _:
     return report
 
 
-def shipped_model(sets: Sequence[LabelledSet]) -> LinearRanker:
-    beta = fit_ranker([s.questions for s in sets])
+def _linear(params: object) -> np.ndarray:
+    return params[0] if isinstance(params, tuple) else params
+
+
+def shipped_model(sets: Sequence[LabelledSet], fold: int | None = None) -> FusionModel:
+    """The learned model fitted on every set (on all folds but ``fold``, when given)."""
+    beta, trees = fit_fusion([[p for p in s.questions if p.fold != fold] for s in sets])
     names = " + ".join(f"{s.name} ({len(s.questions)} questions)" for s in sets)
-    return LinearRanker(dict(zip(FEATURES, map(float, beta), strict=True)), f"pairwise logistic on {names}",
-                        {"command": "python -m evaluation crossval --write-model indexer/data/fusion.json"})
+    held = "" if fold is None else f", fold {fold} held out"
+    return FusionModel(dict(zip(FEATURES, map(float, beta), strict=True)),
+                       f"pairwise logistic, then {len(trees.trees)} LambdaRank trees, on {names}{held}",
+                       {"command": "python -m evaluation crossval --write-model indexer/data/fusion.json"}, trees)
+
+
+def fold_models(sets: Sequence[LabelledSet]) -> dict[int, FusionModel]:
+    """Per fold, the learned model fitted on the other folds of every set: what a question of that fold is
+    searched with when the answers are calibrated on held-out folds."""
+    return {fold: shipped_model(sets, fold) for fold in FOLDS}
 
 
 def markdown(report: dict) -> str:

@@ -16,7 +16,7 @@ from indexer.records import Chunk, Hit, Intent, Query, SearchFilters, SearchResu
 from indexer.retrieval.confidence import ConfidenceModel, extract_features, load_tagger
 from indexer.retrieval.fusion import normalized_score_fusion, reciprocal_rank_fusion
 from indexer.retrieval.fusion_features import POOL_DEPTH, ChunkText, pool_features
-from indexer.retrieval.learned_fusion import LinearRanker
+from indexer.retrieval.learned_fusion import FusionModel
 from indexer.retrieval.metadata_router import Route
 from indexer.text.question_intent import carries
 from indexer.text.tokenizer import stopwords
@@ -60,7 +60,7 @@ class HybridRanker:
         reranker=None,
         answer_type_boost: float = 0.0,
         followup_doc_boost: float = 0.0,
-        model: LinearRanker | None = None,
+        model: FusionModel | None = None,
     ) -> None:
         if fusion not in ("learned", "rrf", "score"):
             raise ValueError(f"unknown fusion {fusion!r}; expected 'learned', 'rrf' or 'score'")
@@ -83,7 +83,7 @@ class HybridRanker:
             fusion=s.fusion, weights=(s.bm25_weight, s.dense_weight), rrf_k=s.rrf_k,
             confidence=ConfidenceModel.load(s.confidence_model).with_threshold(s.confidence_threshold),
             reranker=reranker, answer_type_boost=s.answer_type_boost, followup_doc_boost=s.followup_doc_boost,
-            model=LinearRanker.load(s.fusion_model) if s.fusion == "learned" else None,
+            model=FusionModel.load(s.fusion_model) if s.fusion == "learned" else None,
         )
 
     def rank(

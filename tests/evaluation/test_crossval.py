@@ -30,17 +30,21 @@ def test_pools_hold_every_list_top_and_a_label_per_row(gazette):
         assert len(pool.rows) == len(pool.labels) == len(pool.features) >= 30
 
 
-def test_abstention_on_held_out_folds_with_synthetic_unanswerables(gazette_index, test_settings, tmp_path):
+def test_abstention_on_held_out_folds_with_synthetic_unanswerables(gazette, gazette_index, test_settings, tmp_path):
+    """Thresholds and retrieval both held out: each fold is searched with a fusion fitted on the other folds."""
     from evaluation import answer_crossval
     from service.answering import Answerer
 
     questions = read_gold(DEV_SET)
-    records = answer_crossval.collect(gazette_index, questions, read_folds(FOLDS), test_settings, tmp_path)
+    models = crossval.fold_models([gazette])
+    shipped = gazette_index.retriever.ranker.model
+    records = answer_crossval.collect(gazette_index, questions, read_folds(FOLDS), test_settings, tmp_path, models)
+    assert gazette_index.retriever.ranker.model is shipped  # the index is left with its own model
     assert sum(r.kind == "synthetic" for r in records) == sum(q.answerable for q in questions)
     answerer = Answerer(test_settings)
     by_variant = answer_crossval.variants(records, lambda w: answerer.composer(gazette_index, w))
     m = answer_crossval.held_out(by_variant)
-    # measured: unanswerable (real + synthetic) flagged 0.899, answerable flagged 0.047, key string 0.925
+    # measured (fusion fitted on the dev set's other folds only): unanswerable 0.891, answerable 0.037, key 0.944
     assert m["unanswerable flagged (real+synthetic)"] >= 0.85, m
     assert m["answerable flagged"] <= 0.05, m
     assert m["key string (answerable)"] >= 0.92, m

@@ -3,7 +3,7 @@
 import numpy as np
 
 from evaluation.candidates import QuestionPool
-from evaluation.fusion_fit import UNUSED, fit_ranker, rule_scores
+from evaluation.fusion_fit import UNUSED, fit_fusion, fit_ranker, rule_scores
 from indexer.retrieval.fusion_features import FEATURES
 
 
@@ -23,3 +23,27 @@ def test_the_fit_learns_the_informative_column_and_leaves_the_unused_at_zero():
     assert int(np.argmax(beta)) == FEATURES.index("coverage")
     top = [int(np.argmax(rule_scores(p, "learned", beta))) for p in pools]
     assert np.mean([p.labels[t] for p, t in zip(pools, top, strict=True)]) >= 0.85
+
+
+def _interaction_pool(rng: np.random.Generator, i: int) -> QuestionPool:
+    """Relevant: the row whose coverage is high *and* whose document backs it, or whose coverage is low and
+    whose phrase credit is high: a rule no single weight per column can express."""
+    x = rng.random((40, len(FEATURES))).astype(np.float32)
+    cov, group, phrase = (x[:, FEATURES.index(n)] for n in ("coverage", "group_rrf", "phrase"))
+    target = np.where(cov > 0.5, group, phrase)
+    labels = np.zeros(40, dtype=bool)
+    labels[int(np.argmax(target))] = True
+    return QuestionPool(f"q{i}", i % 5, np.arange(40), x, labels, 1, [f"d{j}" for j in range(40)])
+
+
+def test_the_trees_learn_an_interaction_the_linear_ranker_cannot():
+    rng = np.random.default_rng(1)
+    train, test = [_interaction_pool(rng, i) for i in range(300)], [_interaction_pool(rng, i) for i in range(200)]
+    beta, trees = fit_fusion([train])
+    assert len(trees.trees) == 100
+
+    def top1(params) -> float:
+        return float(np.mean([p.labels[int(np.argmax(rule_scores(p, "learned", params)))] for p in test]))
+
+    linear, boosted = top1(beta), top1((beta, trees))
+    assert boosted >= linear + 0.1, (linear, boosted)

@@ -6,7 +6,7 @@ import pytest
 from indexer.records import Chunk
 from indexer.retrieval.bm25_index import BM25Index
 from indexer.retrieval.fusion_features import FEATURES, ChunkText, pool_features
-from indexer.retrieval.learned_fusion import LinearRanker
+from indexer.retrieval.learned_fusion import FusionModel
 from indexer.text.analyzer import TextAnalyzer
 from indexer.text.tokenizer import ChineseTokenizer
 
@@ -69,20 +69,20 @@ def test_document_features_count_the_other_rows_of_the_same_document(setup):
 
 def test_ranker_orders_the_pool_first_and_keeps_the_rest_below(tmp_path):
     weights = dict.fromkeys(FEATURES, 0.0) | {"coverage": 2.0}
-    ranker = LinearRanker(weights, "test")
+    ranker = FusionModel(weights, "test")
     x = np.zeros((2, len(FEATURES)), dtype=np.float32)
     x[1, FEATURES.index("coverage")] = 1.0
     fused = ranker.fuse([5, 6], x, {5: 0.3, 6: 0.2, 9: 0.4})
     assert fused[6] > fused[5] > 1.0 > fused[9]
     ranker.save(tmp_path / "m.json")
-    assert LinearRanker.load(tmp_path / "m.json").weights == pytest.approx(weights)
+    assert FusionModel.load(tmp_path / "m.json").weights == pytest.approx(weights)
 
 
 def test_a_model_missing_a_feature_is_refused(tmp_path):
     path = tmp_path / "bad.json"
     path.write_text(json.dumps({"weights": {"coverage": 1.0}}))
     with pytest.raises(ValueError, match="lacks weights"):
-        LinearRanker.load(path)
+        FusionModel.load(path)
 
 
 def test_home_province_forms_expand_to_the_corpus_province():
@@ -92,5 +92,5 @@ def test_home_province_forms_expand_to_the_corpus_province():
 
 
 def test_the_shipped_model_loads_and_names_what_it_was_fitted_on():
-    model = LinearRanker.load()
+    model = FusionModel.load()
     assert model.fitted_on and np.abs(model.vector).sum() > 0
