@@ -13,14 +13,21 @@ on both whole sets and writes it (the shipped ``indexer/data/fusion.json``).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from evaluation.candidates import LabelledSet, QuestionPool
-from evaluation.fusion_fit import HYBRID_RULES, fit_dense_weight, fit_fusion, fit_ranker, ranked_labels, rule_scores
+from evaluation.fusion_fit import (
+    HYBRID_RULES,
+    fit_dense_weight,
+    fit_fusion,
+    fit_ranker,
+    linear_model,
+    ranked_labels,
+    rule_scores,
+)
 from evaluation.metrics import summarize, summarize_qrels
-from indexer.retrieval.fusion_features import FEATURES
 from indexer.retrieval.learned_fusion import FusionModel
 
 RULES = ("bm25", "dense", "rrf", "rrf-fit", "linear", "learned")
@@ -38,7 +45,7 @@ def _fit(rule: str, train: Sequence[Sequence[QuestionPool]]) -> Fitted:
     if rule == "rrf-fit":
         return Fitted("rrf", fit_dense_weight(train))
     if rule == "linear":
-        return Fitted("learned", fit_ranker(train))
+        return Fitted("learned", linear_model(fit_ranker(train)))
     if rule == "learned":
         return Fitted("learned", fit_fusion(train))
     return Fitted(rule, 1.0 if rule == "rrf" else None)
@@ -82,7 +89,7 @@ def run(sets: Sequence[LabelledSet], progress: Callable[[str], None] = lambda _:
         metrics, params = held_out(sets, rule)
         report["held-out"][rule] = metrics
         if rule in ("rrf-fit", "linear", "learned"):
-            report["fitted"][rule] = [p if rule == "rrf-fit" else [round(float(v), 3) for v in _linear(p)]
+            report["fitted"][rule] = [p if rule == "rrf-fit" else [round(float(v), 3) for v in p.vector]
                                       for p in params]
         if len(sets) == 2:
             a, b = sets
@@ -91,18 +98,14 @@ def run(sets: Sequence[LabelledSet], progress: Callable[[str], None] = lambda _:
     return report
 
 
-def _linear(params: object) -> np.ndarray:
-    return params[0] if isinstance(params, tuple) else params
-
-
 def shipped_model(sets: Sequence[LabelledSet], fold: int | None = None) -> FusionModel:
     """The learned model fitted on every set (on all folds but ``fold``, when given)."""
-    beta, trees = fit_fusion([[p for p in s.questions if p.fold != fold] for s in sets])
+    model = fit_fusion([[p for p in s.questions if p.fold != fold] for s in sets])
     names = " + ".join(f"{s.name} ({len(s.questions)} questions)" for s in sets)
     held = "" if fold is None else f", fold {fold} held out"
-    return FusionModel(dict(zip(FEATURES, map(float, beta), strict=True)),
-                       f"pairwise logistic, then {len(trees.trees)} LambdaRank trees, on {names}{held}",
-                       {"command": "python -m evaluation crossval --write-model indexer/data/fusion.json"}, trees)
+    fitted_on = f"pairwise logistic, then {len(model.trees.trees)} LambdaRank trees, on {names}{held}"
+    command = "python -m evaluation crossval --write-model indexer/data/fusion.json"
+    return replace(model, fitted_on=fitted_on, notes={"command": command})
 
 
 def fold_models(sets: Sequence[LabelledSet]) -> dict[int, FusionModel]:

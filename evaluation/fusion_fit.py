@@ -20,6 +20,7 @@ import numpy as np
 from evaluation.candidates import LabelledSet, QuestionPool
 from evaluation.metrics import summarize, summarize_qrels
 from indexer.retrieval.fusion_features import FEATURES, RRF_K
+from indexer.retrieval.learned_fusion import FusionModel
 from indexer.retrieval.tree_ensemble import TreeEnsemble
 
 COL = {name: i for i, name in enumerate(FEATURES)}
@@ -42,10 +43,8 @@ def rule_scores(pool: QuestionPool, rule: str, params: object = None) -> np.ndar
         dense_weight = float(params if params is not None else 1.0)
         b, d = _rank(x[:, COL["bm25_rr"]]), _rank(x[:, COL["dense_rr"]])
         return 1.0 / (RRF_K + b) + dense_weight / (RRF_K + d)
-    if rule == "learned":  # params: the linear weights, or (weights, trees)
-        beta, trees = params if isinstance(params, tuple) else (params, None)
-        linear = x @ np.asarray(beta, dtype=np.float64)
-        return linear if trees is None else linear + trees.scores(x)
+    if rule == "learned":  # params: a FusionModel, scored as the service scores it
+        return params.scores(x)
     raise ValueError(f"unknown rule {rule!r}")
 
 
@@ -158,7 +157,12 @@ def fit_trees(train: Sequence[Sequence[QuestionPool]], beta: np.ndarray) -> Tree
     return TreeEnsemble.from_nodes(TreeEnsemble.lightgbm_nodes(booster.dump_model(), names), FEATURES)
 
 
-def fit_fusion(train: Sequence[Sequence[QuestionPool]]) -> tuple[np.ndarray, TreeEnsemble]:
+def linear_model(beta: np.ndarray, trees: TreeEnsemble | None = None) -> FusionModel:
+    """The fitted weights (and trees) as the model the service scores with."""
+    return FusionModel(dict(zip(FEATURES, map(float, beta), strict=True)), trees=trees)
+
+
+def fit_fusion(train: Sequence[Sequence[QuestionPool]]) -> FusionModel:
     """The shipped kind of model: the linear ranker, then the trees on top of it."""
     beta = fit_ranker(train)
-    return beta, fit_trees(train, beta)
+    return linear_model(beta, fit_trees(train, beta))

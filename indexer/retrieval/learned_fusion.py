@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -36,8 +37,9 @@ class FusionModel:
         if missing:
             raise ValueError(f"fusion model lacks weights for {missing}")
 
-    @property
+    @cached_property
     def vector(self) -> np.ndarray:
+        """The weights in ``FEATURES`` order (built once: every search scores with it)."""
         return np.array([self.weights[f] for f in FEATURES], dtype=np.float32)
 
     def scores(self, features: np.ndarray) -> np.ndarray:

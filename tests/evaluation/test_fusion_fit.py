@@ -3,7 +3,7 @@
 import numpy as np
 
 from evaluation.candidates import QuestionPool
-from evaluation.fusion_fit import UNUSED, fit_fusion, fit_ranker, rule_scores
+from evaluation.fusion_fit import UNUSED, fit_fusion, fit_ranker, linear_model, rule_scores
 from indexer.retrieval.fusion_features import FEATURES
 
 
@@ -21,7 +21,7 @@ def test_the_fit_learns_the_informative_column_and_leaves_the_unused_at_zero():
     assert beta.shape == (len(FEATURES),)
     assert all(beta[FEATURES.index(name)] == 0.0 for name in UNUSED)
     assert int(np.argmax(beta)) == FEATURES.index("coverage")
-    top = [int(np.argmax(rule_scores(p, "learned", beta))) for p in pools]
+    top = [int(np.argmax(rule_scores(p, "learned", linear_model(beta)))) for p in pools]
     assert np.mean([p.labels[t] for p, t in zip(pools, top, strict=True)]) >= 0.85
 
 
@@ -39,11 +39,11 @@ def _interaction_pool(rng: np.random.Generator, i: int) -> QuestionPool:
 def test_the_trees_learn_an_interaction_the_linear_ranker_cannot():
     rng = np.random.default_rng(1)
     train, test = [_interaction_pool(rng, i) for i in range(300)], [_interaction_pool(rng, i) for i in range(200)]
-    beta, trees = fit_fusion([train])
-    assert len(trees.trees) == 100
+    model = fit_fusion([train])
+    assert len(model.trees.trees) == 100
 
     def top1(params) -> float:
         return float(np.mean([p.labels[int(np.argmax(rule_scores(p, "learned", params)))] for p in test]))
 
-    linear, boosted = top1(beta), top1((beta, trees))
+    linear, boosted = top1(linear_model(model.vector)), top1(model)
     assert boosted >= linear + 0.1, (linear, boosted)
