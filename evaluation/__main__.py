@@ -19,6 +19,7 @@ import json
 import logging
 import os
 import sys
+from contextlib import ExitStack
 from dataclasses import asdict
 from pathlib import Path
 
@@ -289,37 +290,34 @@ def _crossval(args: argparse.Namespace) -> int:
     settings = get_settings()
     answers = answer_set = None
     sets, plain = [], []
-    for kind, name, target, data, folds in _labelled_indexes(args, settings):
-        source = args.folds if kind == "gold" else args.beir
-        try:
-            adapted = name in args.adapter.split(",")
-            if adapted and kind == "gold" and args.answers:
-                raise RunError(f"--answers with --adapter {name}: answers are calibrated with the configured encoder")
-            searches = [_adapted_vectors(kind, name, target.index, data, folds, args)] if adapted else []
-            for vectors in [*searches, None]:
-                if kind == "gold":
-                    pools = candidates.gold_pools(target.index, data, folds, args.cache, name, vectors)
-                else:
-                    pools = candidates.beir_pools(target.index, data, folds, args.cache, name,
-                                                  show_progress=not args.quiet, vectors=vectors)
-                (plain if vectors is None else sets).append(pools)
-            if not adapted:
-                sets.append(plain[-1])
-            if kind == "gold" and args.answers:
-                answer_set = (target, data, folds)  # asked once every set's pools are in (fusion per fold)
-        except (ValueError, KeyError) as exc:
-            raise RunError(f"{source}: {exc}") from None
-        finally:
-            if answer_set is None or answer_set[0] is not target:
-                target.close()
-    if answer_set is not None:
-        target, data, folds = answer_set
-        try:
-            answers = _answers_held_out(target.index, data, folds, settings, args, crossval.fold_models(plain))
-        except (ValueError, KeyError) as exc:
-            raise RunError(f"{args.gold}: {exc}") from None
-        finally:
-            target.close()
+    with ExitStack() as opened:  # every index stays open until the answers (asked last) are in
+        for kind, name, target, data, folds in _labelled_indexes(args, settings):
+            opened.callback(target.close)
+            source = args.folds if kind == "gold" else args.beir
+            try:
+                adapted = name in args.adapter.split(",")
+                if adapted and kind == "gold" and args.answers:
+                    raise RunError(f"--answers with --adapter {name}: answers are calibrated with the configured "
+                                   "encoder")
+                searches = [_adapted_vectors(kind, name, target.index, data, folds, args)] if adapted else []
+                for vectors in [*searches, None]:
+                    if kind == "gold":
+                        pools = candidates.gold_pools(target.index, data, folds, args.cache, name, vectors)
+                    else:
+                        pools = candidates.beir_pools(target.index, data, folds, args.cache, name,
+                                                      show_progress=not args.quiet, vectors=vectors)
+                    (plain if vectors is None else sets).append(pools)
+                if not adapted:
+                    sets.append(plain[-1])
+                if kind == "gold" and args.answers:
+                    answer_set = (target.index, data, folds)  # asked once every set's pools are in (fusion per fold)
+            except (ValueError, KeyError) as exc:
+                raise RunError(f"{source}: {exc}") from None
+        if answer_set is not None:
+            try:
+                answers = _answers_held_out(*answer_set, settings, args, crossval.fold_models(plain))
+            except (ValueError, KeyError) as exc:
+                raise RunError(f"{args.gold}: {exc}") from None
     report = crossval.run(sets, progress=lambda rule: None if args.quiet else print(f"fitting {rule} ...",
                                                                                        file=sys.stderr),
                           plain=plain if args.adapter else None)

@@ -17,6 +17,7 @@ decisions. The cache (``var/crossval/answers-*.pkl``) makes a refit instant.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import pickle
 from dataclasses import dataclass, field, replace
@@ -75,6 +76,15 @@ def _model_key(model) -> str:
     return "" if model is None else repr(model.weights) + repr(model.trees.trees if model.trees else None)
 
 
+def _ranking_with(retriever, model):
+    """``retriever`` ranking with the fusion ``model`` instead of its own; the index keeps its own."""
+    ranker = copy.copy(retriever.ranker)
+    ranker.model = model
+    view = copy.copy(retriever)
+    view.ranker = ranker
+    return view
+
+
 def collect(index, questions: list[GoldQuestion], folds: dict[str, int], settings, cache_dir: Path,
             fusion_by_fold: dict | None = None) -> list[AskRecord]:
     """Every question asked (answerable ones also with their documents hidden). ``fusion_by_fold``: the fusion
@@ -88,21 +98,17 @@ def collect(index, questions: list[GoldQuestion], folds: dict[str, int], setting
     if path.is_file():
         return pickle.loads(path.read_bytes())
     answerer = Answerer(settings)
-    full = index.retriever
+    retrievers = {fold: _ranking_with(index.retriever, model) for fold, model in models.items()}
     records = []
-    shipped = ranker.model
-    try:
-        for q in questions:
-            fold = folds[q.id]
-            ranker.model = models.get(fold, shipped)
-            records.append(_ask(index, full, answerer, q, fold, "answerable" if q.answerable else "unanswerable"))
-            if q.answerable:
-                hidden = gold_documents(index, q)
-                rows = [i for i, c in enumerate(index.chunks) if c.doc_id not in hidden]
-                docs = [d for d in index.documents.values() if d.doc_id not in hidden]
-                records.append(_ask(index, full.subset(rows, docs), answerer, q, fold, "synthetic"))
-    finally:
-        ranker.model = shipped
+    for q in questions:
+        fold = folds[q.id]
+        full = retrievers.get(fold, index.retriever)
+        records.append(_ask(index, full, answerer, q, fold, "answerable" if q.answerable else "unanswerable"))
+        if q.answerable:
+            hidden = gold_documents(index, q)
+            rows = [i for i, c in enumerate(index.chunks) if c.doc_id not in hidden]
+            docs = [d for d in index.documents.values() if d.doc_id not in hidden]
+            records.append(_ask(index, full.subset(rows, docs), answerer, q, fold, "synthetic"))
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(pickle.dumps(records))
     return records
