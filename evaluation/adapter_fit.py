@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from evaluation.candidates import answerable_with_folds, beir_question_ids
 from evaluation.metrics import summarize, summarize_qrels
 from models.query_adapter import QueryAdapter
 
@@ -154,10 +155,7 @@ def gold_set(index, questions, folds: dict[str, int], name: str) -> AdapterSet:
     """The answerable questions of a gold-evidence set over its corpus's index."""
     from evaluation.relevance import is_relevant
 
-    answerable = [q for q in questions if q.answerable and q.evidence]
-    missing = [q.id for q in answerable if q.id not in folds]
-    if missing:
-        raise ValueError(f"questions without a fold: {missing[:5]}")
+    answerable = answerable_with_folds(questions, folds)
     chunks = index.chunks
     gold = [[r for r, c in enumerate(chunks) if is_relevant(c.text, q.evidence)] for q in answerable]
     return AdapterSet(name, "gold", [q.id for q in answerable], _plain_vectors(index, [q.question for q in answerable]),
@@ -168,7 +166,7 @@ def gold_set(index, questions, folds: dict[str, int], name: str) -> AdapterSet:
 
 def beir_set(index, beir, folds: dict[str, int], name: str) -> AdapterSet:
     """The questions of a BEIR set (those with a fold) over its corpus's index."""
-    qids = [q for q in sorted(beir.queries, key=lambda s: (len(s), s)) if q in folds]
+    qids = beir_question_ids(beir, folds)
     docs = [c.doc_id for c in index.chunks]
     rows_of: dict[str, list[int]] = {}
     for row, doc in enumerate(docs):

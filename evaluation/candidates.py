@@ -55,6 +55,20 @@ def read_folds(path: Path) -> dict[str, int]:
         return {row[0]: int(row[1]) for row in reader if len(row) >= 2 and row[1].strip().isdigit()}
 
 
+def answerable_with_folds(questions: list[GoldQuestion], folds: dict[str, int]) -> list[GoldQuestion]:
+    """The answerable questions with evidence, the ones a gold set is scored on; each must have a fold."""
+    answerable = [q for q in questions if q.answerable and q.evidence]
+    missing = [q.id for q in answerable if q.id not in folds]
+    if missing:
+        raise ValueError(f"questions without a fold: {missing[:5]}")
+    return answerable
+
+
+def beir_question_ids(beir: BeirSet, folds: dict[str, int]) -> list[str]:
+    """The BEIR set's questions that have a fold, in a fixed order (shortest id first)."""
+    return [q for q in sorted(beir.queries, key=lambda s: (len(s), s)) if q in folds]
+
+
 def _cache_key(index, ids: list[str], vectors: Mapping[str, np.ndarray] | None) -> str:
     digest = hashlib.sha256()
     for part in (index.fingerprint(), ",".join(FEATURES), str(POOL_DEPTH), "route", "\n".join(ids)):
@@ -95,10 +109,7 @@ def _cached(path: Path, key: str, build) -> list[QuestionPool]:
 
 def gold_pools(index, questions: list[GoldQuestion], folds: dict[str, int], cache_dir: Path,
                name: str = "gazette", vectors: Mapping[str, np.ndarray] | None = None) -> LabelledSet:
-    answerable = [q for q in questions if q.answerable and q.evidence]
-    missing = [q.id for q in answerable if q.id not in folds]
-    if missing:
-        raise ValueError(f"questions without a fold: {missing[:5]}")
+    answerable = answerable_with_folds(questions, folds)
 
     def build() -> list[QuestionPool]:
         pools = []
@@ -116,7 +127,7 @@ def gold_pools(index, questions: list[GoldQuestion], folds: dict[str, int], cach
 
 def beir_pools(index, beir: BeirSet, folds: dict[str, int], cache_dir: Path, name: str = "stard",
                show_progress: bool = False, vectors: Mapping[str, np.ndarray] | None = None) -> LabelledSet:
-    qids = [q for q in sorted(beir.queries, key=lambda s: (len(s), s)) if q in folds]
+    qids = beir_question_ids(beir, folds)
 
     def build() -> list[QuestionPool]:
         iterator = qids
