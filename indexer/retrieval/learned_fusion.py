@@ -67,7 +67,14 @@ class FusionModel:
 
     @classmethod
     def load(cls, path: Path | None = None) -> FusionModel:
-        data = json.loads(data_text("fusion.json", path))
-        trees = TreeEnsemble.from_nodes(data["trees"], FEATURES) if data.get("trees") else None
-        return cls({k: float(v) for k, v in data["weights"].items()}, str(data.get("fitted_on", "")),
-                   dict(data.get("notes", {})), trees)
+        """The model in ``path`` (FUSION_MODEL; default the shipped one). A file that is not one raises
+        ``ValueError`` naming it and what is wrong, which the service reports on /readyz."""
+        text = data_text("fusion.json", path)
+        try:
+            data = json.loads(text)
+            trees = TreeEnsemble.from_nodes(data["trees"], FEATURES) if data.get("trees") else None
+            return cls({k: float(v) for k, v in data["weights"].items()}, str(data.get("fitted_on", "")),
+                       dict(data.get("notes", {})), trees)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            detail = f"missing {exc}" if isinstance(exc, KeyError) else str(exc)
+            raise ValueError(f"{path or 'the shipped fusion.json'}: not a usable fusion model ({detail})") from None

@@ -1,5 +1,7 @@
 """The fusion trees scored without LightGBM: the same scores as LightGBM's own prediction, stored readable."""
 
+import json
+
 import lightgbm
 import numpy as np
 import pytest
@@ -47,3 +49,13 @@ def test_a_tree_naming_an_unknown_feature_is_refused():
     with pytest.raises(ValueError, match="unknown feature"):
         TreeEnsemble.from_nodes([{"feature": "nope", "threshold": 0.5, "left": {"value": 1}, "right": {"value": 0}}],
                                 FEATURES)
+
+
+def test_a_fusion_file_with_a_broken_tree_is_refused_with_its_name(tmp_path):
+    path = tmp_path / "fusion.json"
+    FusionModel(dict.fromkeys(FEATURES, 0.0)).save(path)
+    data = json.loads(path.read_text())
+    data["trees"] = [{"feature": "rrf", "threshold": 0.1}]  # no branches
+    path.write_text(json.dumps(data))
+    with pytest.raises(ValueError, match=r"fusion\.json: not a usable fusion model \(missing 'left'\)"):
+        FusionModel.load(path)
