@@ -150,6 +150,7 @@ def _insert(uri: str, n_chunks: int, stops: list[int], articles: list[tuple[str,
             tokens = tokenizer(bm25_text(chunk))
             df.update(set(tokens))
             batch.append(rows_.chunk_row(start + j + 1, chunk, doc, start + j, tokens, vecs[j],
+                                         vecs[(j + 1) % n],  # a heading vector: another synthetic row's
                                          sparse_bm25.doc_vector(tokens, avgdl), None))
         store.insert(store.names.chunks, batch)
         done = start + n

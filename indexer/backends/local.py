@@ -239,7 +239,7 @@ class LocalIndex:
                     self._retriever = Retriever(
                         self.chunks, self.bm25, self.dense, self.encoder,
                         HybridRanker.from_settings(self.settings, self.reranker),
-                        candidate_k=self.settings.candidate_k,
+                        candidate_k=self.settings.candidate_k, headings=self.sentences.headings,
                         router=MetadataRouter.from_chunks(list(self.documents.values()), self.chunks, self.tokenizer),
                     )
         return self._retriever
@@ -278,13 +278,13 @@ class LocalIndex:
         with ThreadPoolExecutor(max_workers=1) as pool:
             tokens = pool.submit(lambda: [self.tokenizer(bm25_text(c)) for c in chunks])
             cut = pool.submit(lambda: [[self.tokenizer(s.text) for s in sentences] for sentences in per_chunk])
-            vectors, sentence_vectors = embed_chunks(self.cache, self.encoder, chunks, per_chunk, self.settings,
-                                                     show_progress)
+            vectors = embed_chunks(self.cache, self.encoder, chunks, per_chunk, self.settings, show_progress)
             self.bm25.add(tokens.result())
             terms = SentenceTerms.from_tokens(cut.result(), len(self.user_terms))
-        self.dense.add(vectors)
-        flat = np.concatenate(sentence_vectors) if sentence_vectors else np.zeros((0, self.encoder.dim), np.float32)
-        self.sentences = self.sentences.extend(SentenceStore.from_sentences(per_chunk, flat, terms))
+        self.dense.add(vectors.chunks)
+        flat = np.concatenate(vectors.sentences) if vectors.sentences else np.zeros((0, self.encoder.dim), np.float32)
+        self.sentences = self.sentences.extend(
+            SentenceStore.from_sentences(per_chunk, flat, vectors.headings, terms))
         self.documents.update({d.doc_id: d for d in documents})
         self.chunks.extend(chunks)
         self._reindex_rows()

@@ -33,7 +33,7 @@ from indexer.backends.base import BackendUnavailable
 from indexer.backends.durable import sha256_of
 from indexer.records import Chunk, Document
 
-INDEX_FORMAT_VERSION = 2  # 2: sentences/ (answer sentence vectors)
+INDEX_FORMAT_VERSION = 3  # 2: sentences/ (answer sentence vectors); 3: sentences/headings.npy
 MANIFEST = "manifest.json"
 REPAIR = "repair it with `python -m indexer rebuild` (from the document store) or `python -m indexer rollback`"
 

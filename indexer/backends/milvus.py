@@ -21,7 +21,7 @@ from config import Settings
 from indexer.backends import milvus_rows as rows_
 from indexer.backends.base import BackendUnavailable
 from indexer.backends.milvus_filters import filter_expression, literal
-from indexer.backends.milvus_schema import HNSW_EF_SEARCH
+from indexer.backends.milvus_schema import FORMAT_VERSION, HNSW_EF_SEARCH
 from indexer.backends.milvus_store import MilvusStore
 from indexer.backends.milvus_writer import MilvusWriter
 from indexer.records import Chunk, Document, Query, SearchFilters, SearchResult, Sentence
@@ -63,6 +63,11 @@ class MilvusIndex(MilvusWriter):
                 f"no Milvus index {settings.milvus_collection!r} at {settings.milvus_uri}; build one "
                 "(`INDEX_BACKEND=milvus python -m indexer build corpus`)")
         index._load(version)
+        if index.state.get("format_version") != FORMAT_VERSION:
+            raise BackendUnavailable(
+                f"the Milvus index {settings.milvus_collection!r} has format {index.state.get('format_version')}, "
+                f"this version reads {FORMAT_VERSION}; rebuild it "
+                "(`INDEX_BACKEND=milvus python -m indexer build corpus`)")
         if index.state["encoder"] != encoder.name:
             raise BackendUnavailable(
                 f"the Milvus index {settings.milvus_collection!r} was built with encoder {index.state['encoder']}, "
@@ -145,7 +150,7 @@ class MilvusIndex(MilvusWriter):
                 self.store.names.chunks, data=[query_vec.tolist()], anns_field="vector",
                 limit=self.settings.candidate_k, filter=expression, search_params=params,
                 output_fields=rows_.CHUNK_FIELDS), rows)
-        extra = ["terms", "sparse", *([] if query_vec is None else ["vector"])]
+        extra = ["terms", "sparse", *([] if query_vec is None else ["vector", "heading"])]
 
         def fetch(keys: list[int]) -> None:
             """Load what scores and confidence read (terms, vectors) for these keys in one query."""
@@ -170,11 +175,15 @@ class MilvusIndex(MilvusWriter):
                 return dense[key]
             return float(np.asarray(row(key)["vector"], dtype=np.float32) @ query_vec)
 
+        def heading_score(key: int) -> float:
+            return float(np.asarray(row(key)["heading"], dtype=np.float32) @ query_vec)
+
         found = Candidates(
             lexical=lexical, dense=dense,
             chunk=lambda key: rows_.chunk_of(rows[key]) if key in rows else (
                 None if (r := row(key)) is None else rows_.chunk_of(r)),
             bm25_score=bm25_score, dense_score=dense_score,
+            heading_score=None if query_vec is None else heading_score,
             context_terms=lambda keys: {t for key in keys for t in row(key)["terms"]},
             prefetch=fetch,
             demoted=self._demotion(filters, rows),
@@ -241,7 +250,7 @@ class MilvusIndex(MilvusWriter):
         """From the embedding cache, which the writer filled when it embedded the chunks."""
         chunks = [c for c in map(self.chunk, chunk_ids) if c is not None]
         per_chunk = [self.analyzer.sentences(c.text) for c in chunks]
-        _, vectors = embed_chunks(self.cache, self.encoder, chunks, per_chunk, self.settings)
+        vectors = embed_chunks(self.cache, self.encoder, chunks, per_chunk, self.settings).sentences
         found = {c.chunk_id: pair for c, pair in zip(chunks, zip(per_chunk, vectors, strict=True), strict=True)}
         return [found.get(i, ([], np.zeros((0, self.encoder.dim), np.float32))) for i in chunk_ids]
 

@@ -40,11 +40,12 @@ def check_sizes(documents: Iterable[Document], chunks: Iterable[Chunk]) -> None:
 
 
 def chunk_row(seq: int, chunk: Chunk, doc: Document, position: int, terms: list[str], vector: np.ndarray,
-              sparse: dict[int, float], lexical_text: str | None) -> dict[str, Any]:
+              heading: np.ndarray, sparse: dict[int, float], lexical_text: str | None) -> dict[str, Any]:
     data = chunk.to_dict()
     row = {"seq": seq} | {name: data.pop(name) for name in CHUNK_COLUMNS} | doc_columns(doc)
     row |= {"position": position, "record": data, "terms": list(dict.fromkeys(terms)),
-            "vector": vector.astype(np.float32).tolist(), "sparse": sparse}
+            "vector": vector.astype(np.float32).tolist(), "heading": heading.astype(np.float32).tolist(),
+            "sparse": sparse}
     if lexical_text is not None:
         row["lexical_text"] = lexical_text
     return row

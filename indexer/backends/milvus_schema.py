@@ -38,7 +38,7 @@ _pymilvus = _import_pymilvus()
 DataType, Function, FunctionType, MilvusClient = (
     _pymilvus.DataType, _pymilvus.Function, _pymilvus.FunctionType, _pymilvus.MilvusClient)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the chunks' heading vectors (``heading``)
 META_VECTOR_DIM = 2
 TEXT_PART_CHARS = 15_000  # ≤ 60 KB in UTF-8 (at most 4 bytes a character)
 LONG = 65_535
@@ -134,6 +134,7 @@ def chunks_schema(client: MilvusClient, dim: int, lite: bool, lexical: str, jieb
     schema.add_field("record", DataType.JSON)  # the other chunk fields (title, path, offsets, ...)
     schema.add_field("terms", DataType.JSON)  # the indexed terms, for document frequencies and confidence
     schema.add_field("vector", DataType.FLOAT_VECTOR, dim=dim)
+    schema.add_field("heading", DataType.FLOAT_VECTOR, dim=dim)  # read per candidate, never searched
     schema.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
     index = client.prepare_index_params()
     # The encoder's vectors are L2-normalized, so inner product is cosine (as on the local backend),
@@ -144,6 +145,7 @@ def chunks_schema(client: MilvusClient, dim: int, lite: bool, lexical: str, jieb
         index.add_index("vector", index_type="HNSW", metric_type=DENSE_METRIC, params=HNSW_PARAMS)
         for field in ("doc_id", "doc_number", "date", "chunk_id"):
             index.add_index(field, index_type="INVERTED")
+    index.add_index("heading", index_type="FLAT", metric_type=DENSE_METRIC)  # Milvus wants every vector indexed
     index.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="IP")
     if lexical == "milvus-bm25":
         # Milvus's own BM25 over the normalized text, jieba with our dictionary and stopwords.

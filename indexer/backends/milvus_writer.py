@@ -24,7 +24,7 @@ from indexer.records import Chunk, Document
 from indexer.retrieval import sparse_bm25
 from indexer.retrieval.metadata_router import header_and_signature
 from indexer.retrieval.passage_text import bm25_text
-from indexer.retrieval.passage_vectors import embed_chunks
+from indexer.retrieval.passage_vectors import ChunkVectors, embed_chunks
 from indexer.text.analyzer import TextAnalyzer
 from indexer.text.normal_form import to_index_form
 from indexer.text.tokenizer import ChineseTokenizer, dictionary_terms, extract_user_terms, stopwords
@@ -92,8 +92,8 @@ class MilvusWriter:
         present = [r["doc_id"] for r in self.store.lookup(names.docs, "doc_id", doc_ids, ["doc_id"])]
         present = [d for d in dict.fromkeys(doc_ids) if d in set(present)]
         if present:
-            self._write([], [], [], np.zeros((0, self.encoder.dim), dtype=np.float32), replaced=present,
-                        new_user_terms=[])
+            none = np.zeros((0, self.encoder.dim), dtype=np.float32)
+            self._write([], [], [], ChunkVectors(none, [], none), replaced=present, new_user_terms=[])
         return present
 
     def update_documents(self, documents: list[Document], store_seq: int | None = None) -> None:
@@ -111,7 +111,7 @@ class MilvusWriter:
         doc_rows = [current[i] | {"record": {k: v for k, v in by_id[i].to_dict().items() if k != "text"},
                                   "_v": milvus_schema.placeholder()} for i in by_id]
         self.store.upsert(names.docs, doc_rows)
-        fields = [*rows_.CHUNK_FIELDS, "terms", "vector", "sparse"]
+        fields = [*rows_.CHUNK_FIELDS, "terms", "vector", "heading", "sparse"]
         if self.state["lexical"] == "milvus-bm25":
             fields.append("lexical_text")
         chunk_rows = [r | rows_.doc_columns(by_id[r["doc_id"]])
@@ -132,7 +132,7 @@ class MilvusWriter:
             self.state["store_seq"] = store_seq
 
     # ---- one write ----------------------------------------------------------------
-    def _write(self, documents: list[Document], chunks: list[Chunk], tokens: list[list[str]], vectors: np.ndarray,
+    def _write(self, documents: list[Document], chunks: list[Chunk], tokens: list[list[str]], vectors: ChunkVectors,
                replaced: list[str], new_user_terms: list[str]) -> None:
         names, state = self.store.names, self.state
         old_docs = self.store.lookup(names.docs, "doc_id", replaced, ["doc_id", "n_chunks"]) if replaced else []
@@ -144,7 +144,8 @@ class MilvusWriter:
         by_id = {d.doc_id: d for d in documents}
         seqs = list(range(state["next_seq"], state["next_seq"] + len(chunks)))
         new_rows = [
-            rows_.chunk_row(seqs[i], c, by_id[c.doc_id], positions[i], tokens[i], vectors[i],
+            rows_.chunk_row(seqs[i], c, by_id[c.doc_id], positions[i], tokens[i], vectors.chunks[i],
+                            vectors.headings[i],
                             sparse_bm25.doc_vector(tokens[i], state["avgdl"]),
                             to_index_form(bm25_text(c)) if lexical_text else None)
             for i, c in enumerate(chunks)
@@ -190,12 +191,11 @@ class MilvusWriter:
         self.store.settle(*names.versioned())
         self._df, self._router = {}, None
 
-    def _embed(self, chunks: list[Chunk], show_progress: bool) -> np.ndarray:
+    def _embed(self, chunks: list[Chunk], show_progress: bool) -> ChunkVectors:
         # The chunks' sentence vectors go into the embedding cache, where ``sentence_vectors`` finds them
-        # when an answer is composed (no encoding at request time).
+        # when an answer is composed (no encoding at request time); their heading vectors into the rows.
         per_chunk = [self.analyzer.sentences(c.text) for c in chunks]
-        vectors, _ = embed_chunks(self.cache, self.encoder, chunks, per_chunk, self.settings, show_progress)
-        return vectors
+        return embed_chunks(self.cache, self.encoder, chunks, per_chunk, self.settings, show_progress)
 
 
 def _check_refs(documents: list[Document], chunks: list[Chunk]) -> None:

@@ -17,7 +17,11 @@ model fitted on one corpus means the same on another:
 - document-level: how strongly the pool's other rows of the same document back the
   row (their best RRF over the pool's best, and how many there are). A document is
   the first element of the heading path: the title of a gazette document, the law
-  of a statute article indexed as a document of its own.
+  of a statute article indexed as a document of its own;
+- heading: the cosine of the question to the chunk's heading vector (its title and
+  clause path read in its run, ``passage_vectors``) minus the pool's best. The
+  passage's own vector mixes a long title repeated across a document into every
+  clause; this lets the fit weigh the context apart.
 """
 
 from __future__ import annotations
@@ -38,7 +42,7 @@ FEATURES = (
     "coverage", "head_coverage", "bigram_coverage", "phrase", "carry",
     "bm25_rr_x_margin", "dense_rr_x_margin", "bm25_rr_x_specific", "dense_rr_x_long",
     "bm25_rr_x_long", "bm25_rr_x_agree", "dense_rr_x_agree",
-    "group_rrf", "group_rows",
+    "group_rrf", "group_rows", "heading_gap",
 )
 POOL_DEPTH = 30
 RRF_K = 5
@@ -129,6 +133,7 @@ def pool_features(
     bm25_score: Callable[[int], float],
     dense_ranked: Sequence[int],
     dense_score: Callable[[int], float],
+    heading_score: Callable[[int], float],
     idf: Mapping[str, float],
     n_docs: int,
     texts: ChunkText,
@@ -196,12 +201,13 @@ def pool_features(
     long_q = min(1.0, len(query.norm) / LONG_QUESTION_CHARS)
     both = ((b_rr > 0) & (d_rr > 0)).astype(np.float32)
     group_rrf, group_rows = _group_support([texts.group(r) for r in rows], rrf)
+    heading = np.array([heading_score(r) for r in rows], dtype=np.float32)
 
     columns = [
         b_rel, b_rr, cos - d_top, d_rr, rrf, both,
         coverage, head_cov, bigram_cov, phrase, carry,
         b_rr * b_margin, d_rr * d_margin, b_rr * specific, d_rr * long_q,
         b_rr * long_q, b_rr * agree, d_rr * agree,
-        group_rrf, group_rows,
+        group_rrf, group_rows, heading - heading.max(),
     ]
     return rows, np.stack(columns, axis=1).astype(np.float32)

@@ -30,11 +30,13 @@ class Retriever:
         ranker: HybridRanker,
         *,
         candidate_k: int,
+        headings: np.ndarray,
         router=None,
     ) -> None:
         self.chunks = chunks
         self.bm25 = bm25
         self.dense = dense
+        self.headings = headings  # per row, the chunk's heading vector (``passage_vectors``), float16
         self.encoder = encoder
         self.ranker = ranker
         self.candidate_k = candidate_k
@@ -57,6 +59,7 @@ class Retriever:
             router = MetadataRouter.from_chunks(documents, chunks, self.router.tokenizer)
         view = copy.copy(self)
         view.chunks, view.bm25, view.dense, view.router = chunks, bm25, dense, router
+        view.headings = np.asarray(self.headings[rows])
         view.texts = ChunkText(lambda row: chunks[row])
         return view
 
@@ -111,6 +114,8 @@ class Retriever:
             chunk=lambda row: chunks[row] if 0 <= row < len(chunks) else None,
             bm25_score=lambda row: bm25_all[row],
             dense_score=lambda row: 0.0 if query_vec is None else float(self.dense.vectors[row] @ query_vec),
+            heading_score=None if query_vec is None else (
+                lambda row: float(np.asarray(self.headings[row], dtype=np.float32) @ query_vec)),
             context_terms=self.bm25.terms_of,
             demoted=None if demoted is None else (lambda row: bool(demoted[row])),
             texts=self.texts,

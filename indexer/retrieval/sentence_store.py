@@ -1,4 +1,4 @@
-"""Vectors of every chunk's sentences, computed at index time for extractive answers.
+"""Vectors of every chunk's sentences and of its heading, computed at index time.
 
 The answer composer scores each sentence of the top passages by its cosine to the
 question. Embedding those sentences on first sight made the first answers slow
@@ -9,6 +9,8 @@ row-aligned with the chunks:
     sentences/spans.npy     int32 (n_sentences, 2): [start, end) in the chunk text
     sentences/offsets.npy   int64 (n_chunks + 1,): chunk i owns rows offsets[i]:offsets[i+1]
     sentences/vectors.npy   float16 (n_sentences, dim), unit vectors, memory-mapped on load
+    sentences/headings.npy  float16 (n_chunks, dim): each chunk's heading vector, pooled from the same run
+                            (``passage_vectors``), which the learned fusion compares with the question
 
 float16 halves the file and the mapped memory; its rounding (≈ 1e-3 of a cosine)
 is far below the differences between sentences that decide an answer. The
@@ -28,17 +30,21 @@ from indexer.retrieval.sentence_terms import SentenceTerms
 SPANS = "spans.npy"
 OFFSETS = "offsets.npy"
 VECTORS = "vectors.npy"
+HEADINGS = "headings.npy"
 
 class SentenceStore:
-    def __init__(self, spans: np.ndarray, offsets: np.ndarray, vectors: np.ndarray,
+    def __init__(self, spans: np.ndarray, offsets: np.ndarray, vectors: np.ndarray, headings: np.ndarray,
                  terms: SentenceTerms | None = None) -> None:
         if offsets.ndim != 1 or len(offsets) == 0 or offsets[0] != 0 or offsets[-1] != len(spans):
             raise ValueError(f"sentence offsets do not cover the {len(spans)} stored sentences")
         if len(vectors) != len(spans):
             raise ValueError(f"{len(vectors)} sentence vectors for {len(spans)} sentences")
+        if len(headings) != len(offsets) - 1:
+            raise ValueError(f"{len(headings)} heading vectors for {len(offsets) - 1} chunks")
         self.spans = spans
         self.offsets = offsets
         self.vectors = vectors
+        self.headings = headings
         self.terms = SentenceTerms.uncut(len(spans), len(offsets) - 1) if terms is None else terms
         if self.terms.n_sentences != len(spans) or len(self.terms.dictionary) != len(offsets) - 1:
             raise ValueError("sentence terms are not row-aligned with the stored sentences")
@@ -46,17 +52,18 @@ class SentenceStore:
     @classmethod
     def empty(cls, dim: int) -> SentenceStore:
         return cls(np.zeros((0, 2), np.int32), np.zeros(1, np.int64), np.zeros((0, dim), np.float16),
-                   SentenceTerms.empty())
+                   np.zeros((0, dim), np.float16), SentenceTerms.empty())
 
     @classmethod
-    def from_sentences(cls, per_chunk: Sequence[list[Sentence]], vectors: np.ndarray,
+    def from_sentences(cls, per_chunk: Sequence[list[Sentence]], vectors: np.ndarray, headings: np.ndarray,
                        terms: SentenceTerms | None = None) -> SentenceStore:
-        """A store for chunks whose sentences are ``per_chunk``; ``vectors`` has one row per sentence, in order;
-        ``terms`` their tokens (None: not cut)."""
+        """A store for chunks whose sentences are ``per_chunk``; ``vectors`` has one row per sentence, in order,
+        ``headings`` one per chunk; ``terms`` the sentences' tokens (None: not cut)."""
         spans = np.asarray([(s.start, s.end) for sentences in per_chunk for s in sentences], dtype=np.int32)
         offsets = np.zeros(len(per_chunk) + 1, dtype=np.int64)
         np.cumsum([len(s) for s in per_chunk], out=offsets[1:])
-        return cls(spans.reshape(-1, 2), offsets, np.asarray(vectors, dtype=np.float16), terms)
+        return cls(spans.reshape(-1, 2), offsets, np.asarray(vectors, dtype=np.float16),
+                   np.asarray(headings, dtype=np.float16), terms)
 
     @property
     def n_chunks(self) -> int:
@@ -64,7 +71,8 @@ class SentenceStore:
 
     @property
     def nbytes(self) -> int:
-        return int(self.spans.nbytes + self.offsets.nbytes + self.vectors.nbytes + self.terms.nbytes)
+        return int(self.spans.nbytes + self.offsets.nbytes + self.vectors.nbytes + self.headings.nbytes
+                   + self.terms.nbytes)
 
     def for_chunk(self, row: int, text: str) -> tuple[list[Sentence], np.ndarray]:
         """The sentences of chunk ``row`` (whose text is ``text``) and their float32 vectors."""
@@ -83,6 +91,7 @@ class SentenceStore:
             np.concatenate([self.spans, other.spans]),
             np.concatenate([self.offsets, other.offsets[1:] + self.offsets[-1]]),
             np.concatenate([np.asarray(self.vectors), np.asarray(other.vectors)]),
+            np.concatenate([np.asarray(self.headings), np.asarray(other.headings)]),
             self.terms.extend(other.terms),
         )
 
@@ -95,13 +104,14 @@ class SentenceStore:
         offsets = np.zeros(int(keep_chunk.sum()) + 1, dtype=np.int64)
         np.cumsum(counts[keep_chunk], out=offsets[1:])
         return SentenceStore(self.spans[keep_sentence], offsets, np.asarray(self.vectors)[keep_sentence],
-                             self.terms.without(keep_chunk, keep_sentence))
+                             np.asarray(self.headings)[keep_chunk], self.terms.without(keep_chunk, keep_sentence))
 
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         np.save(folder / SPANS, self.spans)
         np.save(folder / OFFSETS, self.offsets)
         np.save(folder / VECTORS, np.asarray(self.vectors, dtype=np.float16))
+        np.save(folder / HEADINGS, np.asarray(self.headings, dtype=np.float16))
         self.terms.save(folder)
 
     @classmethod
@@ -109,4 +119,5 @@ class SentenceStore:
         """Spans and offsets are read; the vectors are memory-mapped (shared between processes)."""
         spans, offsets = np.load(folder / SPANS), np.load(folder / OFFSETS)
         vectors = np.load(folder / VECTORS, mmap_mode="r") if len(spans) else np.load(folder / VECTORS)
-        return cls(spans, offsets, vectors, SentenceTerms.load(folder, len(spans), len(offsets) - 1))
+        headings = np.load(folder / HEADINGS, mmap_mode="r") if len(offsets) > 1 else np.load(folder / HEADINGS)
+        return cls(spans, offsets, vectors, headings, SentenceTerms.load(folder, len(spans), len(offsets) - 1))

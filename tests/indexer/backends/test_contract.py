@@ -9,6 +9,7 @@ answers directly: they must not depend on where the index lives.
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 
 import pytest
@@ -240,6 +241,18 @@ def test_an_index_opens_only_with_the_dense_text_it_embeds(built, onnx_encoder):
     with pytest.raises(BackendUnavailable, match=rf"embeds the chunks' {settings.dense_text} \(DENSE_TEXT\)"):
         open_backend(settings.model_copy(update={"dense_text": other}), encoder=onnx_encoder)
     assert open_backend(settings, encoder=onnx_encoder).stats()["chunks"] == built[1].stats()["chunks"]
+
+
+def test_an_index_of_an_older_format_is_refused_with_a_rebuild_hint(private, onnx_encoder):
+    """E.g. one without the chunks' heading vectors, which the learned fusion reads."""
+    settings, index = private
+    if settings.index_backend == "local":
+        path = index.index_dir.resolve() / "manifest.json"
+        path.write_text(json.dumps(json.loads(path.read_text()) | {"format_version": 2}))
+    else:
+        index.store.put_state(index.version, index.state | {"format_version": 1})
+    with pytest.raises(BackendUnavailable, match=r"format \d+, this version reads \d+; rebuild it"):
+        open_backend(settings, encoder=onnx_encoder)
 
 
 def test_the_service_answers_on_each_backend(built):

@@ -37,8 +37,10 @@ def test_pool_features_are_bounded_ratios_that_favour_the_matching_passage(setup
     bm25_ranked = [int(r) for r in np.argsort(-scores) if scores[r] > 0]
     dense_ranked = [2, 0, 1]
     cos = np.array([0.9, 0.7, 0.8], dtype=np.float32)
+    heading = np.array([0.6, 0.75, 0.7], dtype=np.float32)
     rows, x = pool_features(query, bm25_ranked, lambda r: scores[r], dense_ranked, lambda r: cos[r],
-                            bm25.idf_of(query.tokens), bm25.n_docs, ChunkText(lambda r: chunks[r]))
+                            lambda r: heading[r], bm25.idf_of(query.tokens), bm25.n_docs,
+                            ChunkText(lambda r: chunks[r]))
     assert sorted(rows) == [0, 1, 2] and x.shape == (3, len(FEATURES))
     assert np.isfinite(x).all() and (x[:, FEATURES.index("coverage")] <= 1.0 + 1e-6).all()
     first = rows.index(0)
@@ -46,6 +48,8 @@ def test_pool_features_are_bounded_ratios_that_favour_the_matching_passage(setup
         column = x[:, FEATURES.index(name)]
         assert column[first] == column.max() > 0, name
     assert x[rows.index(1), FEATURES.index("bm25_rr")] == 0.0  # not in the BM25 list at all
+    gap = x[:, FEATURES.index("heading_gap")]  # the heading's cosine below the pool's best heading
+    assert [round(float(gap[rows.index(r)]), 4) for r in (0, 1, 2)] == [-0.15, 0.0, -0.05]
 
 
 def test_document_features_count_the_other_rows_of_the_same_document(setup):
@@ -57,7 +61,7 @@ def test_document_features_count_the_other_rows_of_the_same_document(setup):
     query = analyzer.analyse("个体工商户的债务谁承担？")
     bm25_ranked, dense_ranked = [3, 0], [1, 2, 3]
     rows, x = pool_features(query, bm25_ranked, lambda r: 2.0 - 0.1 * r, dense_ranked, lambda r: 0.9 - 0.01 * r,
-                            {}, 4, ChunkText(lambda r: chunks[r]))
+                            lambda r: 0.5, {}, 4, ChunkText(lambda r: chunks[r]))
     rrf, group_rrf, group_rows = (x[:, FEATURES.index(n)] for n in ("rrf", "group_rrf", "group_rows"))
     at = {row: i for i, row in enumerate(rows)}
     assert group_rrf[at[3]] == 0.0 and group_rows[at[3]] == 0.0  # the only article of its law

@@ -1,4 +1,4 @@
-"""Answer sentences' vectors pooled from their chunk's own encoder run, through the embedding cache."""
+"""Answer sentences' and headings' vectors pooled from their chunk's own encoder run, through the embedding cache."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from config import Settings
 from indexer.records import Chunk
 from indexer.retrieval.embedding_cache import EmbeddingCache
 from indexer.retrieval.passage_text import dense_text
-from indexer.retrieval.passage_vectors import embed_chunks, passage_spans
+from indexer.retrieval.passage_vectors import embed_chunks, heading_span, passage_spans
 from indexer.text.analyzer import TextAnalyzer
 from indexer.text.tokenizer import ChineseTokenizer
 
@@ -55,17 +55,22 @@ def test_sentences_come_from_their_chunks_run_and_the_cache_keeps_them(tmp_path,
     assert [len(s) for s in per_chunk] == [2, 2, 1]
     counting = _Counting(onnx_encoder)
     cache = EmbeddingCache(tmp_path / "cache.sqlite")
-    vectors, sentences = embed_chunks(cache, counting, chunks, per_chunk, SETTINGS)
+    embedded = embed_chunks(cache, counting, chunks, per_chunk, SETTINGS)
+    vectors, sentences, headings = embedded.chunks, embedded.sentences, embedded.headings
     assert counting.texts == [dense_text(c, RECIPE) for c in chunks]  # the chunks only: no sentence encoded on its own
+    assert headings.shape == vectors.shape
+    np.testing.assert_allclose(np.linalg.norm(headings, axis=1), 1.0, atol=2e-3)  # float16 precision
     assert vectors.shape == (3, onnx_encoder.dim) and [len(s) for s in sentences] == [2, 2, 1]
     np.testing.assert_allclose(np.linalg.norm(np.concatenate(sentences), axis=1), 1.0, atol=1e-5)
     # the chunk vectors are the encoder's own (same batch, so identical)
     np.testing.assert_array_equal(vectors, onnx_encoder.encode_passages([dense_text(c, RECIPE) for c in chunks]))
 
     counting.texts = []
-    again, again_sentences = embed_chunks(cache, counting, chunks, per_chunk, SETTINGS)
+    again = embed_chunks(cache, counting, chunks, per_chunk, SETTINGS)
     assert counting.texts == [] and cache.hits == 3
-    np.testing.assert_array_equal(again, vectors)
+    np.testing.assert_array_equal(again.chunks, vectors)
+    np.testing.assert_array_equal(again.headings, headings)
+    again_sentences = again.sentences
     for a, b in zip(again_sentences, sentences, strict=True):
         np.testing.assert_array_equal(a, b)
 
@@ -74,7 +79,7 @@ def test_sentences_come_from_their_chunks_run_and_the_cache_keeps_them(tmp_path,
 def test_a_question_about_one_sentence_scores_that_sentence_highest(tmp_path, onnx_encoder, analyzer):
     chunks = _chunks()[:2]
     per_chunk = [analyzer.sentences(c.text) for c in chunks]
-    _, sentences = embed_chunks(EmbeddingCache(None), onnx_encoder, chunks, per_chunk, SETTINGS)
+    sentences = embed_chunks(EmbeddingCache(None), onnx_encoder, chunks, per_chunk, SETTINGS).sentences
     questions = [("农村低保一年能拿多少钱", 0, 1), ("基础养老金每月涨了多少", 0, 0),
                  ("示范企业要建多少家", 1, 0), ("怎么加强组织领导", 1, 1)]
     for question, chunk, expected in questions:
@@ -88,11 +93,32 @@ def test_separate_sentence_vectors_when_asked(tmp_path, onnx_encoder, analyzer):
     per_chunk = [analyzer.sentences(c.text) for c in chunks]
     counting = _Counting(onnx_encoder)
     separate = SETTINGS.model_copy(update={"sentence_vectors": "separate"})
-    _, sentences = embed_chunks(EmbeddingCache(None), counting, chunks, per_chunk, separate)
+    embedded = embed_chunks(EmbeddingCache(None), counting, chunks, per_chunk, separate)
     texts = [s.text for ss in per_chunk for s in ss]
-    assert counting.texts == [dense_text(c, RECIPE) for c in chunks] + texts
+    heading = chunks[0].doc_title  # the same for the three chunks (their path holds only a title): encoded once
+    assert counting.texts == [dense_text(c, RECIPE) for c in chunks] + [heading] + texts
     alone = onnx_encoder.encode_passages(texts)
-    assert float(np.min(np.sum(np.concatenate(sentences) * alone, axis=1))) >= 0.99
+    assert float(np.min(np.sum(np.concatenate(embedded.sentences) * alone, axis=1))) >= 0.99
+    assert float(np.min(embedded.headings @ onnx_encoder.encode_passages([heading])[0])) >= 0.99
+
+
+@pytest.mark.slow
+def test_the_heading_vector_reads_the_title_and_path_of_its_passage(onnx_encoder, analyzer):
+    """Same clause text under two documents: the heading vectors tell the documents apart, and a passage
+    that embeds no heading (``DENSE_TEXT=text``) stands for its own heading."""
+    text = "所需资金由省级财政承担。"
+    chunks = [Chunk(chunk_id=f"h{i}", doc_id=f"d{i}", doc_title=title, doc_number="", issuer="", date="",
+                    heading_path=[title, path], text=text, start=0, end=len(text))
+              for i, (title, path) in enumerate([("青海省通用航空业发展规划", "五、保障措施"),
+                                                  ("青海省城乡居民基本养老保险实施办法", "三、基础养老金")])]
+    per_chunk = [analyzer.sentences(c.text) for c in chunks]
+    embedded = embed_chunks(EmbeddingCache(None), onnx_encoder, chunks, per_chunk, SETTINGS)
+    for question, expected in (("通用航空的钱谁出", 0), ("养老金的钱谁出", 1)):
+        q = onnx_encoder.encode_queries([question])[0]
+        assert int(np.argmax(embedded.headings @ q)) == expected, question
+    bare = embed_chunks(EmbeddingCache(None), onnx_encoder, chunks[:1], per_chunk[:1],
+                        SETTINGS.model_copy(update={"dense_text": "text"}))
+    np.testing.assert_allclose(bare.headings, bare.chunks, atol=1e-3)  # the passage's vector at float16 precision
 
 
 def test_spans_are_moved_into_the_embedded_passage(analyzer):
@@ -103,3 +129,6 @@ def test_spans_are_moved_into_the_embedded_passage(analyzer):
         assert passage[a:b] == sentence.text
     with pytest.raises(ValueError, match="does not end with its text"):
         passage_spans(passage + "。", chunk, sentences)
+    a, b = heading_span(passage, chunk)
+    assert passage[a:b] == chunk.doc_title  # the heading path holds no clause heading below the title
+    assert heading_span(chunk.text, chunk) == (0, 0)

@@ -1,4 +1,4 @@
-"""The index-time store of answer sentence vectors: row alignment, updates, files."""
+"""The index-time store of answer sentence and heading vectors: row alignment, updates, files."""
 
 import numpy as np
 import pytest
@@ -20,7 +20,14 @@ def _store(texts, seed=0):
     rng = np.random.default_rng(seed)
     vectors = rng.normal(size=(n, 8)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    return SentenceStore.from_sentences(per_chunk, vectors), per_chunk, vectors
+    return SentenceStore.from_sentences(per_chunk, vectors, _headings(len(texts), seed)), per_chunk, vectors
+
+
+def _headings(n, seed=0):
+    """One distinct unit vector per chunk: chunk i's points along axis i % 8, scaled by its seed."""
+    out = np.zeros((n, 8), np.float32)
+    out[np.arange(n), (np.arange(n) + seed) % 8] = 1.0
+    return out
 
 
 def test_each_chunk_gets_back_its_own_sentences_and_vectors():
@@ -47,8 +54,10 @@ def test_extend_and_without_keep_rows_aligned():
     assert both.n_chunks == 4
     for i, text in enumerate(TEXTS[2:]):
         assert np.array_equal(both.for_chunk(2 + i, text)[1], b.for_chunk(i, text)[1])
+    assert np.array_equal(both.headings, np.concatenate([a.headings, b.headings]))
     dropped = both.without([0, 2])
     assert dropped.n_chunks == 2
+    assert np.array_equal(dropped.headings, np.stack([a.headings[1], b.headings[1]]))
     assert np.array_equal(dropped.for_chunk(0, TEXTS[1])[1], a.for_chunk(1, TEXTS[1])[1])
     assert np.array_equal(dropped.for_chunk(1, TEXTS[3])[1], b.for_chunk(1, TEXTS[3])[1])
 
@@ -57,7 +66,8 @@ def test_save_and_load_round_trip_with_mapped_vectors(tmp_path):
     store, _, _ = _store(TEXTS)
     store.save(tmp_path / "sentences")
     loaded = SentenceStore.load(tmp_path / "sentences")
-    assert isinstance(loaded.vectors, np.memmap)
+    assert isinstance(loaded.vectors, np.memmap) and isinstance(loaded.headings, np.memmap)
+    assert np.array_equal(loaded.headings, store.headings)
     for i, text in enumerate(TEXTS):
         assert np.array_equal(loaded.for_chunk(i, text)[1], store.for_chunk(i, text)[1])
     empty = SentenceStore.empty(8)
@@ -67,9 +77,11 @@ def test_save_and_load_round_trip_with_mapped_vectors(tmp_path):
 
 def test_inconsistent_offsets_are_refused():
     with pytest.raises(ValueError, match="do not cover"):
-        SentenceStore(np.zeros((3, 2), np.int32), np.array([0, 2]), np.zeros((3, 8), np.float16))
+        SentenceStore(np.zeros((3, 2), np.int32), np.array([0, 2]), np.zeros((3, 8), np.float16), _headings(1))
     with pytest.raises(ValueError, match="2 sentence vectors for 3"):
-        SentenceStore(np.zeros((3, 2), np.int32), np.array([0, 3]), np.zeros((2, 8), np.float16))
+        SentenceStore(np.zeros((3, 2), np.int32), np.array([0, 3]), np.zeros((2, 8), np.float16), _headings(1))
+    with pytest.raises(ValueError, match="2 heading vectors for 1 chunks"):
+        SentenceStore(np.zeros((3, 2), np.int32), np.array([0, 3]), np.zeros((3, 8), np.float16), _headings(2))
 
 
 def _cut(per_chunk):
@@ -84,8 +96,10 @@ def test_sentence_terms_stay_aligned_through_extend_without_and_reload(tmp_path)
     n = sum(len(s) for s in per_chunk)
     vectors = np.ones((n, 8), np.float32)
     split = 2
-    a = SentenceStore.from_sentences(per_chunk[:split], vectors[:3], SentenceTerms.from_tokens(cut[:split], 7))
-    b = SentenceStore.from_sentences(per_chunk[split:], vectors[3:], SentenceTerms.from_tokens(cut[split:], 9))
+    a = SentenceStore.from_sentences(per_chunk[:split], vectors[:3], _headings(split),
+                                     SentenceTerms.from_tokens(cut[:split], 7))
+    b = SentenceStore.from_sentences(per_chunk[split:], vectors[3:], _headings(len(TEXTS) - split),
+                                     SentenceTerms.from_tokens(cut[split:], 9))
     both = a.extend(b)
     expected = [[frozenset(tokens) for tokens in chunk] for chunk in cut]
     assert [both.terms_of(i, 7 if i < split else 9) for i in range(4)] == expected
