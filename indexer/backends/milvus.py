@@ -176,6 +176,8 @@ class MilvusIndex(MilvusWriter):
             return float(np.asarray(row(key)["vector"], dtype=np.float32) @ query_vec)
 
         def heading_score(key: int) -> float:
+            if query_vec is None:
+                return 0.0
             return float(np.asarray(row(key)["heading"], dtype=np.float32) @ query_vec)
 
         found = Candidates(
@@ -183,7 +185,7 @@ class MilvusIndex(MilvusWriter):
             chunk=lambda key: rows_.chunk_of(rows[key]) if key in rows else (
                 None if (r := row(key)) is None else rows_.chunk_of(r)),
             bm25_score=bm25_score, dense_score=dense_score,
-            heading_score=None if query_vec is None else heading_score,
+            heading_score=heading_score,
             context_terms=lambda keys: {t for key in keys for t in row(key)["terms"]},
             prefetch=fetch,
             demoted=self._demotion(filters, rows),

@@ -44,7 +44,9 @@ def chunk_row(seq: int, chunk: Chunk, doc: Document, position: int, terms: list[
     data = chunk.to_dict()
     row = {"seq": seq} | {name: data.pop(name) for name in CHUNK_COLUMNS} | doc_columns(doc)
     row |= {"position": position, "record": data, "terms": list(dict.fromkeys(terms)),
-            "vector": vector.astype(np.float32).tolist(), "heading": heading.astype(np.float32).tolist(),
+            # the heading at the local index's float16 precision (``sentence_store``): both backends score alike
+            "vector": vector.astype(np.float32).tolist(),
+            "heading": heading.astype(np.float16).astype(np.float32).tolist(),
             "sparse": sparse}
     if lexical_text is not None:
         row["lexical_text"] = lexical_text

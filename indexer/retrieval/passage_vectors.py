@@ -49,11 +49,7 @@ class ChunkVectors:
 
     chunks: np.ndarray  # (n, dim): the passages, for dense retrieval
     sentences: list[np.ndarray]  # per chunk, one row per answer sentence
-    headings: np.ndarray  # (n, dim): the passages' heading parts (see the module docstring), float16 precision
-
-    def __post_init__(self) -> None:
-        # The local index stores headings as float16; Milvus gets the same rounded values, so both score alike.
-        object.__setattr__(self, "headings", np.asarray(self.headings, dtype=np.float16).astype(np.float32))
+    headings: np.ndarray  # (n, dim): the passages' heading parts (see the module docstring)
 
 
 def embed_chunks(cache: EmbeddingCache, encoder, chunks: list[Chunk], per_chunk: list[list[Sentence]],

@@ -33,7 +33,7 @@ class Candidates:
     chunk: Callable[[int], Chunk | None]  # also asked for a routed key outside both lists
     bm25_score: Callable[[int], float]
     dense_score: Callable[[int], float]  # 0.0 when the query has no vector
-    heading_score: Callable[[int], float] | None  # cosine to the chunk's heading vector; None without a query vector
+    heading_score: Callable[[int], float]  # cosine to the chunk's heading vector; 0.0 when the query has no vector
     context_terms: Callable[[list[int]], Container[str]]  # the indexed terms of some passages
     prefetch: Callable[[list[int]], None] = lambda keys: None  # told which keys the scores will be asked for
     demoted: Callable[[int], bool] | None = None  # lifecycle "demote": these rank after all others
@@ -145,7 +145,7 @@ class HybridRanker:
         by_bm25, by_dense = orders
         found.prefetch(list(dict.fromkeys([*by_bm25[:POOL_DEPTH], *by_dense[:POOL_DEPTH]])))
         return pool_features(query, by_bm25, found.bm25_score, by_dense, found.dense_score,
-                             found.heading_score or found.dense_score, stats.idf, stats.n_docs,
+                             found.heading_score, stats.idf, stats.n_docs,
                              found.texts or ChunkText(found.chunk))
 
     def _hybrid(

@@ -114,8 +114,8 @@ class Retriever:
             chunk=lambda row: chunks[row] if 0 <= row < len(chunks) else None,
             bm25_score=lambda row: bm25_all[row],
             dense_score=lambda row: 0.0 if query_vec is None else float(self.dense.vectors[row] @ query_vec),
-            heading_score=None if query_vec is None else (
-                lambda row: float(np.asarray(self.headings[row], dtype=np.float32) @ query_vec)),
+            heading_score=lambda row: 0.0 if query_vec is None else float(
+                np.asarray(self.headings[row], dtype=np.float32) @ query_vec),
             context_terms=self.bm25.terms_of,
             demoted=None if demoted is None else (lambda row: bool(demoted[row])),
             texts=self.texts,

@@ -59,7 +59,7 @@ def test_sentences_come_from_their_chunks_run_and_the_cache_keeps_them(tmp_path,
     vectors, sentences, headings = embedded.chunks, embedded.sentences, embedded.headings
     assert counting.texts == [dense_text(c, RECIPE) for c in chunks]  # the chunks only: no sentence encoded on its own
     assert headings.shape == vectors.shape
-    np.testing.assert_allclose(np.linalg.norm(headings, axis=1), 1.0, atol=2e-3)  # float16 precision
+    np.testing.assert_allclose(np.linalg.norm(headings, axis=1), 1.0, atol=1e-5)
     assert vectors.shape == (3, onnx_encoder.dim) and [len(s) for s in sentences] == [2, 2, 1]
     np.testing.assert_allclose(np.linalg.norm(np.concatenate(sentences), axis=1), 1.0, atol=1e-5)
     # the chunk vectors are the encoder's own (same batch, so identical)
@@ -118,7 +118,7 @@ def test_the_heading_vector_reads_the_title_and_path_of_its_passage(onnx_encoder
         assert int(np.argmax(embedded.headings @ q)) == expected, question
     bare = embed_chunks(EmbeddingCache(None), onnx_encoder, chunks[:1], per_chunk[:1],
                         SETTINGS.model_copy(update={"dense_text": "text"}))
-    np.testing.assert_allclose(bare.headings, bare.chunks, atol=1e-3)  # the passage's vector at float16 precision
+    np.testing.assert_allclose(bare.headings, bare.chunks, atol=1e-6)
 
 
 def test_spans_are_moved_into_the_embedded_passage(analyzer):
