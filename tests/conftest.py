@@ -25,7 +25,7 @@ def model_dir() -> Path:
     from models.build import build_model_folder
 
     path = get_settings().model_dir
-    build_model_folder(path, encoders=("onnx-int8", "torch"))  # a no-op when the folder is intact
+    build_model_folder(path, encoders=("onnx-int8", "torch"), tuned=get_settings().tuned_layers)  # no-op if intact
     return path
 
 

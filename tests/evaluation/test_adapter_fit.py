@@ -46,7 +46,7 @@ def test_beir_figures_count_documents_once():
     data = _shifted_set(n_questions=10, n_passages=20)
     data.kind = "beir"
     data.docs = [f"d{r // 2}" for r in range(20)]  # two rows per document
-    flags = adapter_fit._ranked_flags(data, np.arange(20, 0, -1, dtype=np.float32), 0, 20)
+    flags = adapter_fit.ranked_flags(data, np.arange(20, 0, -1, dtype=np.float32), 0, 20)
     assert len(flags) == 10
 
 

@@ -16,9 +16,9 @@ def answerer(test_settings):
     return Answerer(test_settings.model_copy(update={"llm_base_url": ""}))
 
 
+# The exchanges are chosen so that the completed reading misses the key (asserted first). One about
+# 六州教育改薄 left the list when the tuned encoder began to answer its completed reading too.
 @pytest.mark.parametrize(("first", "follow", "key"), [
-    ("义务教育学校生均公用经费补助标准提高多少？", "那六州教育改薄的地方配套资金呢？",
-     "取消六州教育“改薄”基本建设地方配套资金"),
     ("城镇新建住宅小区怎么实施光纤到户？", "那城镇热点公共区域呢？", "推广免费无线局域网"),
 ])
 def test_the_lighter_reading_answers_when_the_completed_one_does_not(gazette_index, answerer, first, follow, key):
