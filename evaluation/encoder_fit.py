@@ -69,6 +69,7 @@ class TuneSet:
     docs: list[str]
     n_relevant: list[int]
     states: dict = field(default_factory=dict)  # "questions" / "passages": bottom states (set by ``bottom_states``)
+    plain: tuple | None = None  # plain e5's question and passage vectors (``plain_vectors``), computed once
 
     def rows(self, folds: Sequence[int]) -> list[int]:
         wanted = set(folds)
@@ -124,6 +125,16 @@ def bottom_states(encoder, data: TuneSet, cache_dir: Path | None, progress: Call
             path.write_bytes(pickle.dumps(data.states[part], protocol=5))
 
 
+def plain_vectors(encoder, data: TuneSet) -> tuple[np.ndarray, np.ndarray]:
+    """Plain e5's question and passage vectors of ``data``: what hard negatives and the plain figures use."""
+    if data.plain is None:
+        tuned = encoder.top_state()
+        encoder.load_top(encoder.original)
+        data.plain = _vectors(encoder, data)
+        encoder.load_top(tuned)
+    return data.plain
+
+
 def _relevant_rows(data: TuneSet, q: int) -> set[int]:
     return set(data.gold[q])  # a BEIR sub-corpus has one passage per document
 
@@ -149,9 +160,7 @@ def fit(encoder, parts: Sequence[tuple[TuneSet, Sequence[int]]], params: TunePar
     rng = random.Random(params.seed)
     examples, negatives = [], {}
     for s, (data, rows) in enumerate(parts):
-        plain_q = encoder.vectors([data.states["questions"][q] for q in range(len(data.qids))])
-        plain_p = encoder.vectors(data.states["passages"])
-        negatives[s] = _hard_negatives(data, plain_q, plain_p, rows, params.negatives)
+        negatives[s] = _hard_negatives(data, *plain_vectors(encoder, data), rows, params.negatives)
         examples += [(s, q) for q in rows if data.gold[q]]
     if not examples:
         raise ValueError("no labelled questions to fit the encoder on")
@@ -216,8 +225,7 @@ def report(encoder, sets: Sequence[TuneSet], params: TuneParams,
     """Dense figures per set: plain e5; fitted on every set's other folds (held out); fitted on the other sets."""
     out: dict = {"params": asdict(params), "plain": {}, "held-out": {}, "transfer": {}}
     for data in sets:
-        encoder.load_top(encoder.original)
-        q, p = _vectors(encoder, data)
+        q, p = plain_vectors(encoder, data)
         everyone = list(range(len(data.qids)))
         out["plain"][data.name] = _figures(data, _flags(data, q, p, everyone), everyone)
     held: dict[str, list] = {d.name: [] for d in sets}

@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 
 from config import get_settings
-from models.build import build_model_folder, needed_files
-from models.manifest import REBUILD_HINT, ModelFolderError, ModelManifest
-from models.top_layers import TunedLayersError, fingerprint
+from models.build import build_model_folder, check_tuned, needed_files
+from models.manifest import ModelFolderError, ModelManifest
+from models.top_layers import TunedLayersError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -35,9 +35,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             manifest = ModelManifest.load(args.model_dir)
             manifest.verify(args.model_dir, needed_files(manifest, [settings.encoder]))
-            if manifest.extra.get("tuned_layers", "") != fingerprint(settings.tuned_layers):
-                raise ModelFolderError(f"{args.model_dir} was built with other tuned layers than TUNED_LAYERS="
-                                       f"{settings.tuned_layers or 'none'}; {REBUILD_HINT}")
+            check_tuned(manifest, args.model_dir, settings.tuned_layers)
     except (ModelFolderError, TunedLayersError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

