@@ -233,6 +233,13 @@ class Query:
     vector: np.ndarray | None = None
     # Documents a follow-up question leans on (the previous answer's); hybrid search prefers them.
     prefer_doc_ids: tuple[str, ...] = ()
+    # Words of the full forms of the corpus's own abbreviations in the question (``ChineseTokenizer.expansion``).
+    expansion: tuple[str, ...] = ()
+
+    @property
+    def search_terms(self) -> list[str]:
+        """What the lexical search scores: the question's tokens and their expansion."""
+        return [*self.tokens, *self.expansion]
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ from indexer.retrieval.retriever import Retriever
 from indexer.retrieval.sentence_store import SentenceStore
 from indexer.retrieval.sentence_terms import SentenceTerms
 from indexer.text.analyzer import TextAnalyzer
-from indexer.text.tokenizer import ChineseTokenizer, extract_user_terms
+from indexer.text.tokenizer import ChineseTokenizer, document_terms
 
 log = logging.getLogger(__name__)
 _BUILD_LOCK = threading.Lock()
@@ -108,7 +108,7 @@ class LocalIndex:
         started = time.perf_counter()
         self.documents = {}
         self.chunks = []
-        self.user_terms = extract_user_terms(d.text for d in documents)
+        self.user_terms = document_terms(documents)
         self.tokenizer = ChineseTokenizer(self.user_terms)
         self.analyzer = TextAnalyzer(self.tokenizer)
         self.bm25 = BM25Index.build([], BM25Params())
@@ -122,7 +122,7 @@ class LocalIndex:
         started = time.perf_counter()
         replaced = [d.doc_id for d in documents if d.doc_id in self.documents]
         self._drop(replaced)
-        new_terms = set(extract_user_terms(d.text for d in documents)) - set(self.user_terms)
+        new_terms = set(document_terms(documents)) - set(self.user_terms)
         if new_terms:
             self.user_terms = sorted(set(self.user_terms) | new_terms)
             self.tokenizer = ChineseTokenizer(self.user_terms)

@@ -137,8 +137,8 @@ class MilvusIndex(MilvusWriter):
         if not self.state["chunks"]:
             return SearchResult(query.text, mode, [], False, 0.0)
         expression = filter_expression(filters)
-        idf = self._idf(query.tokens)
-        sparse_query = sparse_bm25.query_vector(query.tokens, idf)
+        idf = self._idf(query.search_terms)
+        sparse_query = sparse_bm25.query_vector(query.search_terms, idf)
         query_vec = None if mode == "bm25" else self.embed_query(query)
         rows: dict[int, dict] = {}  # seq → the chunk's fields, from the searches (and lookups)
         lexical = self._lexical(query, sparse_query, expression, rows)

@@ -27,7 +27,7 @@ from indexer.retrieval.passage_text import bm25_text
 from indexer.retrieval.passage_vectors import ChunkVectors, embed_chunks
 from indexer.text.analyzer import TextAnalyzer
 from indexer.text.normal_form import to_index_form
-from indexer.text.tokenizer import ChineseTokenizer, dictionary_terms, extract_user_terms, stopwords
+from indexer.text.tokenizer import ChineseTokenizer, dictionary_terms, document_terms, stopwords
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ class MilvusWriter:
         started = time.perf_counter()
         _check_refs(documents, chunks)
         rows_.check_sizes(documents, chunks)
-        user_terms = extract_user_terms(d.text for d in documents)
+        user_terms = document_terms(documents)
         tokenizer = ChineseTokenizer(user_terms)
         vectors = self._embed(chunks, show_progress)
         tokens = [tokenizer(bm25_text(c)) for c in chunks]
@@ -75,7 +75,7 @@ class MilvusWriter:
         rows_.check_sizes(documents, chunks)
         self._maybe_refresh()
         self._note_store_seq(store_seq)
-        new_terms = sorted(set(extract_user_terms(d.text for d in documents)) - set(self.user_terms))
+        new_terms = sorted(set(document_terms(documents)) - set(self.user_terms))
         if new_terms:
             self.user_terms = sorted(set(self.user_terms) | set(new_terms))
             self.tokenizer = ChineseTokenizer(self.user_terms)

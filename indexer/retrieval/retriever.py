@@ -105,7 +105,7 @@ class Retriever:
     ):
         """What this index found for the query (``Candidates``), its term statistics and the metadata route."""
         mask = self._mask(filters)
-        bm25_all = self.bm25.scores(query.tokens)
+        bm25_all = self.bm25.scores(query.search_terms)
         query_vec = None if mode == "bm25" else self.embed(query)
         chunks = self.chunks
         found = Candidates(

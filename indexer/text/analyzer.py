@@ -31,7 +31,8 @@ class TextAnalyzer:
 
     def analyse(self, text: str) -> Query:
         """The query record: normal form, tokens and intent, computed once."""
-        return Query(text=text, norm=to_index_form(text), tokens=self.tokenizer(text), intent=classify(text))
+        return Query(text=text, norm=to_index_form(text), tokens=self.tokenizer(text), intent=classify(text),
+                     expansion=tuple(self.tokenizer.expansion(text)))
 
     def complete(self, question: str, history: Sequence[Turn]) -> Completion:
         """A follow-up made self-contained from the earlier turns (rules only; see followup.py)."""

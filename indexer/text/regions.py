@@ -15,6 +15,7 @@ from indexer.text.data_files import data_text
 
 HOME_FORMS = ("咱们省", "咱省", "我省", "本省")
 HOME_SHARE = 0.6  # the home province must have this share of all province mentions
+HOME_TEXT_SHARE = 0.3  # ... and be named by this share of the texts (a national code naming a few provinces has none)
 
 
 @lru_cache(maxsize=1)
@@ -27,6 +28,7 @@ def regions() -> tuple[tuple[str, ...], ...]:
 def home_region(texts: Iterable[str]) -> str | None:
     """The full name of the province the texts (titles, issuers) name most, if it clearly dominates."""
     counts: Counter[str] = Counter()
+    texts = list(texts)
     for text in texts:
         for names in regions():
             if any(name in text for name in names):
@@ -34,4 +36,4 @@ def home_region(texts: Iterable[str]) -> str | None:
     if not counts:
         return None
     name, n = counts.most_common(1)[0]
-    return name if n >= HOME_SHARE * sum(counts.values()) else None
+    return name if n >= HOME_SHARE * sum(counts.values()) and n >= HOME_TEXT_SHARE * len(texts) else None

@@ -243,6 +243,16 @@ def test_an_index_opens_only_with_the_dense_text_it_embeds(built, onnx_encoder):
     assert open_backend(settings, encoder=onnx_encoder).stats()["chunks"] == built[1].stats()["chunks"]
 
 
+def test_the_corpus_abbreviations_reach_questions_after_reopening(built, onnx_encoder):
+    """The home province (and mined pairs) travel with the dictionary each backend stores."""
+    settings, index = built
+    assert "我省=青海省" in index.user_terms
+    reopened = open_backend(settings, encoder=onnx_encoder)
+    query = reopened.analyzer.analyse("咱们省城乡居民基础养老金提高多少")
+    assert "青海省" in query.search_terms and "青海省" not in query.tokens
+    assert reopened.user_terms == index.user_terms
+
+
 def test_an_index_of_an_older_format_is_refused_with_a_rebuild_hint(private, onnx_encoder):
     """E.g. one without the chunks' heading vectors, which the learned fusion reads."""
     settings, index = private

@@ -89,12 +89,6 @@ def test_a_model_missing_a_feature_is_refused(tmp_path):
         FusionModel.load(path)
 
 
-def test_home_province_forms_expand_to_the_corpus_province():
-    tokens = ChineseTokenizer([], home_region="青海省")("咱们省对5G网络有什么安排？")
-    assert "青海省" in tokens and "咱们省" in tokens
-    assert "青海省" not in ChineseTokenizer()("咱们省对5G网络有什么安排？")
-
-
 def test_the_shipped_model_loads_and_names_what_it_was_fitted_on():
     model = FusionModel.load()
     assert model.fitted_on and np.abs(model.vector).sum() > 0
