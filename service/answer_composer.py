@@ -63,7 +63,7 @@ class ComposerWeights:
     # Abstain when no sentence of the top passages supports the question this well (share of its
     # idf mass, fact kind required); chosen by `python -m evaluation crossval --answers` on the
     # dev set's held-out folds with synthetic unanswerable questions.
-    min_support: float = 0.30
+    min_support: float = 0.26
     heading_credit: float = 0.5
     unseen_weight: float = 0.0
     # ... together with the retrieval confidence below which the answer abstains (the search's own
