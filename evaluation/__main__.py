@@ -123,8 +123,23 @@ def build_parser() -> argparse.ArgumentParser:
     cv.add_argument("--adapter", metavar="NAME[,NAME]", default="",
                     help="search these sets' questions (e.g. stard) with a query adapter fitted on the set's other "
                          "folds, as a deployment with QUERY_ADAPTER fitted on its own labelled questions would")
+    cv.add_argument("--score-fold", type=int, choices=range(5), metavar="F",
+                    help="only rank fold F's questions with rules fitted on the other folds and write them to "
+                         "OUT/fold-F.json (a step of whole-system)")
     cv.add_argument("--quiet", action="store_true", help="no progress bars")
     cv.set_defaults(handler=_crossval)
+    whole = sub.add_parser("whole-system", help="retrieval figures where neither the encoder nor the fusion saw "
+                                                "the question: per fold, fit the encoder, build the model and both "
+                                                "indexes, score the fold")
+    _labelled_set_arguments(whole)
+    whole.add_argument("--fold", type=int, action="append", choices=range(5), metavar="F",
+                       help="only these folds (repeatable; default all five)")
+    whole.add_argument("--work", type=Path, default=PROJECT_ROOT / "var" / "whole-system", metavar="DIR",
+                       help="per-fold layers, model folders, indexes and results (default %(default)s)")
+    whole.add_argument("--encoder-cache", type=Path, default=PROJECT_ROOT / "var" / "encoder-fit", metavar="DIR",
+                       help="the encoder fit's lower-layer states (default %(default)s)")
+    whole.add_argument("--out", type=Path, default=PROJECT_ROOT / "reports" / "whole-system", metavar="DIR")
+    whole.set_defaults(handler=_whole_system)
     ad = sub.add_parser("adapter", help="fit the query adapter; its dense figures on held-out folds and in transfer")
     _labelled_set_arguments(ad)
     ad.add_argument("--fit-on", metavar="NAME[,NAME]",
@@ -208,6 +223,22 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
+
+
+def _whole_system(args: argparse.Namespace) -> int:
+    from evaluation import whole_system
+
+    if args.beir is None:
+        raise RunError("whole-system needs --beir (the second labelled set, e.g. ../shared/eval/stard)")
+    index = args.index or get_settings().index_dir
+    report = whole_system.run(whole_system.Plan(args.gold, args.folds, index, args.beir, args.work,
+                                                args.encoder_cache, tuple(args.fold or range(5))))
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "whole-system.json").write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
+    text = whole_system.markdown(report)
+    (args.out / "whole-system.md").write_text(text + "\n", encoding="utf-8")
+    print(text)
+    return 0
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -339,6 +370,12 @@ def _crossval(args: argparse.Namespace) -> int:
                     answer_set = (target.index, data, folds)  # asked once every set's pools are in (fusion per fold)
             except (ValueError, KeyError) as exc:
                 raise RunError(f"{source}: {exc}") from None
+        if args.score_fold is not None:
+            args.out.mkdir(parents=True, exist_ok=True)
+            path = args.out / f"fold-{args.score_fold}.json"
+            path.write_text(json.dumps(crossval.fold_results(sets, args.score_fold)) + "\n")
+            print(f"wrote {path}")
+            return 0
         if answer_set is not None:
             try:
                 answers = _answers_held_out(*answer_set, settings, args, crossval.fold_models(plain))

@@ -114,6 +114,50 @@ def fold_models(sets: Sequence[LabelledSet]) -> dict[int, FusionModel]:
     return {fold: shipped_model(sets, fold) for fold in FOLDS}
 
 
+FOLD_RULES = ("bm25", "dense", "learned")
+
+
+def fold_results(sets: Sequence[LabelledSet], fold: int) -> dict:
+    """Fold ``fold`` of every set ranked by each rule fitted on the other folds of every set (and, when there
+    are two sets, by the learned fusion fitted on the first set alone), per question: its ranked relevance flags
+    and relevant count. ``python -m evaluation whole-system`` pools these over folds whose encoders never saw
+    them (``summarize_folds``)."""
+    out: dict = {"fold": fold, "kinds": {s.name: s.kind for s in sets}, "rankings": {}}
+
+    def rank(name: str, s: LabelledSet, fitted: Fitted) -> None:
+        out["rankings"].setdefault(name, {})[s.name] = [
+            [ranked_labels(p, rule_scores(p, fitted.rule, fitted.params), fitted.rule in HYBRID_RULES), p.n_relevant]
+            for p in s.questions if p.fold == fold]
+
+    for rule in FOLD_RULES:
+        fitted = _fit(rule, [[p for p in s.questions if p.fold != fold] for s in sets])
+        for s in sets:
+            rank(rule, s, fitted)
+    if len(sets) == 2:
+        fitted = _fit("learned", [sets[0].questions])
+        rank(f"learned, fitted on {sets[0].name} only", sets[1], fitted)
+    return out
+
+
+def summarize_folds(results: Sequence[dict]) -> dict[str, dict[str, dict[str, float]]]:
+    """Rule → set → metrics over the questions of every fold in ``results`` (``fold_results``' output)."""
+    merged: dict[str, dict[str, list]] = {}
+    kinds: dict[str, str] = {}
+    for result in results:
+        kinds.update(result["kinds"])
+        for rule, per_set in result["rankings"].items():
+            for name, rows in per_set.items():
+                merged.setdefault(rule, {}).setdefault(name, []).extend(rows)
+    summary: dict[str, dict[str, dict[str, float]]] = {}
+    for rule, per_set in merged.items():
+        for name, rows in per_set.items():
+            flags = [[bool(f) for f in row[0]] for row in rows]
+            metrics = (summarize_qrels(flags, [row[1] for row in rows], (1, 5, 10)) if kinds[name] == "beir"
+                       else summarize(flags, None, (1, 5, 10)))
+            summary.setdefault(rule, {})[name] = {"questions": len(rows), **metrics}
+    return summary
+
+
 def markdown(report: dict) -> str:
     lines = []
     for scheme in ("held-out", "transfer"):

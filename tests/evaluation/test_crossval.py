@@ -48,3 +48,24 @@ def test_abstention_on_held_out_folds_with_synthetic_unanswerables(gazette, gaze
     assert m["unanswerable flagged (real+synthetic)"] >= 0.85, m
     assert m["answerable flagged"] <= 0.05, m
     assert m["key string (answerable)"] >= 0.92, m
+
+
+def test_fold_rankings_pooled_over_the_folds_equal_the_held_out_figures(gazette):
+    """`whole-system` pools per-fold rankings (written as JSON); with one encoder for every fold they must give
+    crossval's held-out figures."""
+    import json
+
+    results = [json.loads(json.dumps(crossval.fold_results([gazette], fold))) for fold in crossval.FOLDS]
+    pooled = crossval.summarize_folds(results)
+    for rule in crossval.FOLD_RULES:
+        held = crossval.held_out([gazette], rule)[0]["gazette"]
+        assert pooled[rule]["gazette"]["questions"] == len(gazette.questions)
+        for column in crossval.COLUMNS:
+            assert pooled[rule]["gazette"][column] == pytest.approx(held[column]), (rule, column)
+
+
+def test_whole_system_needs_a_second_labelled_set(capsys):
+    from evaluation.__main__ import main
+
+    assert main(["whole-system", "--fold", "0"]) == 1
+    assert "needs --beir" in capsys.readouterr().err
