@@ -233,11 +233,7 @@ def _whole_system(args: argparse.Namespace) -> int:
     index = args.index or get_settings().index_dir
     report = whole_system.run(whole_system.Plan(args.gold, args.folds, index, args.beir, args.work,
                                                 args.encoder_cache, tuple(args.fold or range(5))))
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "whole-system.json").write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
-    text = whole_system.markdown(report)
-    (args.out / "whole-system.md").write_text(text + "\n", encoding="utf-8")
-    print(text)
+    _write_report(args.out, "whole-system", report, whole_system.markdown(report))
     return 0
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from evaluation.candidates import answerable_with_folds, beir_question_ids
-from evaluation.metrics import summarize, summarize_qrels
+from evaluation.metrics import summarize_set
 from models.query_adapter import QueryAdapter
 
 NEGATIVES = 255
@@ -139,9 +139,7 @@ def dense_figures(data: AdapterSet, vectors: np.ndarray, depth: int = 50) -> dic
     for start in range(0, len(vectors), 256):
         block = vectors[start:start + 256] @ data.passages.T
         flags += [ranked_flags(data, block[i], start + i, depth) for i in range(len(block))]
-    if data.kind == "beir":
-        return summarize_qrels(flags, data.n_relevant, (1, 5, 10))
-    return summarize(flags, None, (1, 5, 10))
+    return summarize_set(data.kind, flags, data.n_relevant)
 
 
 def _plain_vectors(index, texts: list[str]) -> np.ndarray:

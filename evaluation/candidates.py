@@ -5,7 +5,7 @@ fusion's pool (``Retriever.pool``: rows and ``fusion_features.FEATURES``), and e
 pool row gets its label: for a gold-evidence set, whether the passage is relevant
 (``evaluation.relevance``); for a BEIR set, whether its document is in the qrels.
 The cache (one pickle per set in ``var/crossval/``) is keyed by the index's corpus
-fingerprint, its encoder, the feature list and the questions, so it is rebuilt only when one
+fingerprint, its encoder and dictionary, the feature list and the questions, so it is rebuilt only when one
 of them changes.
 """
 
@@ -72,7 +72,8 @@ def beir_question_ids(beir: BeirSet, folds: dict[str, int]) -> list[str]:
 def _cache_key(index, ids: list[str], vectors: Mapping[str, np.ndarray] | None) -> str:
     digest = hashlib.sha256()
     encoder = getattr(getattr(index, "encoder", None), "name", "")  # another model gives other pools
-    for part in (index.fingerprint(), encoder, ",".join(FEATURES), str(POOL_DEPTH), "route", "\n".join(ids)):
+    terms = "\n".join(getattr(index, "user_terms", ()))  # ... and another dictionary (its abbreviations) too
+    for part in (index.fingerprint(), encoder, terms, ",".join(FEATURES), str(POOL_DEPTH), "route", "\n".join(ids)):
         digest.update(part.encode())
     if vectors is not None:  # questions searched with given vectors (an adapter's)
         for qid in sorted(vectors):

@@ -27,7 +27,7 @@ from evaluation.fusion_fit import (
     ranked_labels,
     rule_scores,
 )
-from evaluation.metrics import summarize, summarize_qrels
+from evaluation.metrics import summarize_set
 from indexer.retrieval.learned_fusion import FusionModel
 
 RULES = ("bm25", "dense", "rrf", "rrf-fit", "linear", "learned")
@@ -53,9 +53,7 @@ def _fit(rule: str, train: Sequence[Sequence[QuestionPool]]) -> Fitted:
 
 def _metrics(labelled: LabelledSet, scored: list[tuple[QuestionPool, np.ndarray]], rule: str) -> dict[str, float]:
     flags = [ranked_labels(p, s, rule in HYBRID_RULES) for p, s in scored]
-    if labelled.kind == "beir":
-        return summarize_qrels(flags, [p.n_relevant for p, _ in scored], (1, 5, 10))
-    return summarize(flags, None, (1, 5, 10))
+    return summarize_set(labelled.kind, flags, [p.n_relevant for p, _ in scored])
 
 
 def held_out(sets: Sequence[LabelledSet], rule: str, fit_on: Sequence[LabelledSet] | None = None
@@ -152,8 +150,7 @@ def summarize_folds(results: Sequence[dict]) -> dict[str, dict[str, dict[str, fl
     for rule, per_set in merged.items():
         for name, rows in per_set.items():
             flags = [[bool(f) for f in row[0]] for row in rows]
-            metrics = (summarize_qrels(flags, [row[1] for row in rows], (1, 5, 10)) if kinds[name] == "beir"
-                       else summarize(flags, None, (1, 5, 10)))
+            metrics = summarize_set(kinds[name], flags, [row[1] for row in rows])
             summary.setdefault(rule, {})[name] = {"questions": len(rows), **metrics}
     return summary
 

@@ -36,7 +36,7 @@ import numpy as np
 
 from evaluation.adapter_fit import AdapterSet, figures_markdown, ranked_flags
 from evaluation.candidates import answerable_with_folds, beir_question_ids
-from evaluation.metrics import summarize, summarize_qrels
+from evaluation.metrics import summarize_set
 from models.converter import PASSAGE_PREFIX, QUERY_PREFIX
 
 log = logging.getLogger(__name__)
@@ -211,9 +211,7 @@ def _flags(data: TuneSet, questions: np.ndarray, passages: np.ndarray, rows: Seq
 
 
 def _figures(data: TuneSet, flags: list[list[bool]], rows: Sequence[int]) -> dict[str, float]:
-    if data.kind == "beir":
-        return summarize_qrels(flags, [data.n_relevant[q] for q in rows], (1, 5, 10))
-    return summarize(flags, None, (1, 5, 10))
+    return summarize_set(data.kind, flags, [data.n_relevant[q] for q in rows])
 
 
 def _vectors(encoder, data: TuneSet) -> tuple[np.ndarray, np.ndarray]:

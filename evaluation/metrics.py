@@ -66,6 +66,15 @@ def summarize_qrels(
     return out
 
 
+def summarize_set(kind: str, per_query: list[Sequence[bool]], n_relevant: Sequence[int],
+                  cutoffs: Sequence[int] = (1, 5, 10)) -> dict[str, float]:
+    """The figures of a labelled set of ``kind`` "beir" (``summarize_qrels``) or "gold" (``summarize``: any
+    relevant passage is a hit, ``n_relevant`` unused)."""
+    if kind == "beir":
+        return summarize_qrels(per_query, list(n_relevant), cutoffs)
+    return summarize(per_query, None, cutoffs)
+
+
 def percentile(values: Sequence[float], q: float) -> float:
     """The q-th percentile (0–100) with linear interpolation; 0.0 for no values."""
     if not values:

@@ -71,7 +71,6 @@ def extract_user_terms(texts: Iterable[str], headings: Iterable[str] = (), min_c
     counts: Counter[str] = Counter()
     exact: set[str] = set()
     pairs: set[str] = set()
-    texts = list(texts)
     cutter, tags, stop = base_cutter(), word_tags(), stopwords()
     for raw in texts:
         text = to_index_form(raw)
