@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Container, Iterable, Mapping
+from collections.abc import Collection, Container, Iterable, Mapping
 
 from indexer.text.patterns import HAN
 
@@ -120,35 +120,48 @@ def _spans(words: list[str], stop: Container[str]) -> dict[str, tuple[str, ...]]
     return spans
 
 
-def _takes_word_heads(short: str, words: tuple[str, ...]) -> bool:
-    """Whether each character of ``short`` begins a word of the run, in order (words may be skipped: 安全 生产
-    委员会 → 安委), the last one possibly ending the run instead (省安委会)."""
-    i = 0
-    for word in words:
-        if i < len(short) and word[0] == short[i]:
-            i += 1
-    return i == len(short) or (i == len(short) - 1 and words[-1][-1] == short[-1])
+def _head_contractions(words: tuple[str, ...]) -> set[str]:
+    """Every short form a run of words gives: the first word's first character, then the first characters of
+    some of the later words in order (安全 生产 委员会 → 安委), and each of these with the run's last
+    character added (省安委会)."""
+    heads, last = [w[0] for w in words], words[-1][-1]
+    out: set[str] = set()
+    for chosen in range(1 << (len(words) - 1)):
+        short = heads[0] + "".join(h for i, h in enumerate(heads[1:]) if chosen >> i & 1)
+        out.update((short, short + last))
+    return out
+
+
+def _occurrences(norm: str, shorts: Collection[str]) -> Counter[str]:
+    """How often each short form occurs in the text (non-overlapping, as ``str.count``), in one pass per length
+    instead of one ``count`` per form: a long document yields thousands of forms."""
+    found: Counter[str] = Counter()
+    for length in {len(s) for s in shorts}:
+        found.update(piece for i in range(len(norm) - length + 1) if (piece := norm[i : i + length]) in shorts)
+    for short in shorts:  # a form that overlaps itself (哈哈 in 哈哈哈) is counted as str.count does
+        if any(short[:k] == short[-k:] for k in range(1, len(short))):
+            found[short] = norm.count(short)
+    return found
 
 
 def contraction_pairs(norm: str, words: Iterable[str], freq: Mapping[str, int], tags: Mapping[str, str],
                       stop: Container[str] = frozenset()) -> dict[str, str]:
     """Short word → the first longer run of words of the same document it contracts (see the module docstring).
-    ``norm``: the document's normalized text, ``words``: its words in order (jieba's precise cut)."""
+    ``norm``: the document's normalized text, ``words``: its words in order (jieba's precise cut).
+
+    Each run proposes the few short forms it can give (``_head_contractions``), so the work grows with the
+    document, not with its words times its runs."""
     words = list(words)
     counts = Counter(words)
-    by_first: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
-    for span, parts in _spans(words, stop).items():
-        by_first.setdefault(span[0], []).append((span, parts))
+    candidates = {w for w in counts if SHORT_CHARS[0] <= len(w) <= SHORT_CHARS[1] and _HAN_RUN.fullmatch(w)
+                  and not ordinary_word(w, freq, tags)}
     pairs: dict[str, str] = {}
-    for word in counts:
-        if (not SHORT_CHARS[0] <= len(word) <= SHORT_CHARS[1] or not _HAN_RUN.fullmatch(word)
-                or ordinary_word(word, freq, tags) or counts[word] < UNIT_SHARE * norm.count(word)):
-            continue
-        for span, parts in by_first.get(word[0], ()):
-            if _is_contraction(word, span) and _takes_word_heads(word, parts):
-                pairs[word] = span
-                break
-    return pairs
+    for span, parts in _spans(words, stop).items():
+        for short in _head_contractions(parts):
+            if short in candidates and short not in pairs and _is_contraction(short, span):
+                pairs[short] = span
+    occurrences = _occurrences(norm, pairs.keys())
+    return {short: full for short, full in pairs.items() if counts[short] >= UNIT_SHARE * occurrences[short]}
 
 
 def mine_pairs(norm: str, words: Iterable[str], freq: Mapping[str, int], tags: Mapping[str, str],
